@@ -1,0 +1,15 @@
+/**
+ * foldsync's public API. Named exports only; everything here is documented with TSDoc.
+ */
+export { VERSION } from './version.js';
+export { FoldsyncError, isFoldsyncError } from './lib/errors.js';
+export type { Result } from './lib/result.js';
+export { ok, fail } from './lib/result.js';
+export { unreachable, assert } from './lib/assert.js';
+export * from './lib/names.js';
+export * from './lib/model.js';
+export * from './events/types.js';
+export type { Clock, VirtualClock } from './io/clock.js';
+export { createSystemClock, createVirtualClock } from './io/clock.js';
+export type { Ids } from './io/ids.js';
+export { createRandomIds, createSequentialIds } from './io/ids.js';
