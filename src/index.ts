@@ -13,3 +13,5 @@ export type { Clock, VirtualClock } from './io/clock.js';
 export { createSystemClock, createVirtualClock } from './io/clock.js';
 export type { Ids } from './io/ids.js';
 export { createRandomIds, createSequentialIds } from './io/ids.js';
+export { BUILT_IN_IGNORES, TEMP_PREFIX, createPathFilter, isTempName } from './lib/filters.js';
+export type { FilterVerdict, PathFilter } from './lib/filters.js';
