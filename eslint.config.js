@@ -71,7 +71,7 @@ export default defineConfig(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts', 'property-tests/**/*.ts', 'bench/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.fixture.ts', 'test/**/*.ts', 'property-tests/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/require-await': 'off',

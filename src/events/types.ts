@@ -110,12 +110,26 @@ export interface TaskConfigured {
   readonly options: TaskOptions;
 }
 
-/** A user command on one task. */
-export interface TaskCommand {
-  readonly type: 'TaskPaused' | 'TaskResumed' | 'TaskCancelled' | 'SyncRequested' | 'RetryRequested';
+/** The shape of a user command on one task. */
+export interface TaskCommandOf<T extends string> {
+  readonly type: T;
   readonly v: 1;
   readonly taskId: string;
 }
+
+/** The user paused a task. */
+export type TaskPaused = TaskCommandOf<'TaskPaused'>;
+/** The user resumed a task. */
+export type TaskResumed = TaskCommandOf<'TaskResumed'>;
+/** The user cancelled a task: it stops and is removed; no file on either side is touched. */
+export type TaskCancelled = TaskCommandOf<'TaskCancelled'>;
+/** The user asked to sync now. */
+export type SyncRequested = TaskCommandOf<'SyncRequested'>;
+/** The user asked to retry a task's failed files. */
+export type RetryRequested = TaskCommandOf<'RetryRequested'>;
+
+/** A user command on one task. */
+export type TaskCommand = TaskPaused | TaskResumed | TaskCancelled | SyncRequested | RetryRequested;
 
 // ---------------------------------------------------------------- task stream
 

@@ -1,0 +1,82 @@
+/**
+ * Failed files per task (SPEC.md section 6): path, operation, reason code, a message that says
+ * what to do, attempts, and when it is retried next. A path leaves the list when an action on it
+ * succeeds or is abandoned, or when its task is cancelled.
+ */
+import { actionPath } from '../lib/actions.js';
+import type { ActionOp, FileFailureReason } from '../lib/model.js';
+import type { EventType } from '../events/types.js';
+import type { Projection } from './projection.js';
+import { taskIdOfStream } from './projection.js';
+
+/** One failed file. */
+export interface FailedFile {
+  readonly path: string;
+  readonly operation: ActionOp;
+  readonly reason: FileFailureReason;
+  readonly message: string;
+  readonly attempts: number;
+  /** When it is retried next (ms since the epoch); null when it waits for the user. */
+  readonly nextRetryAt: number | null;
+  readonly failedAt: number;
+}
+
+/** Failed files by task id, then by path; plus what each open action is about. */
+export interface FailedFilesState {
+  readonly byTask: Map<string, Map<string, FailedFile>>;
+  readonly actions: Map<string, { readonly taskId: string; readonly path: string; readonly op: ActionOp }>;
+}
+
+const HANDLES: readonly EventType[] = ['TaskCancelled', 'PlanMade', 'ActionSucceeded', 'ActionFailed', 'ActionAbandoned'];
+
+/** The failed files projection. */
+export const failedFilesProjection: Projection<FailedFilesState> = {
+  name: 'failed-files',
+  version: 1,
+  handles: new Set(HANDLES),
+  initial: () => ({ byTask: new Map(), actions: new Map() }),
+  apply: (state, stored) => {
+    const e = stored.event;
+    if (e.type === 'TaskCancelled') {
+      state.byTask.delete(e.taskId);
+      for (const [id, a] of state.actions) if (a.taskId === e.taskId) state.actions.delete(id);
+      return state;
+    }
+    const taskId = taskIdOfStream(stored.stream);
+    if (taskId === null) return state;
+    if (e.type === 'PlanMade') {
+      for (const { actionId, action } of e.actions) state.actions.set(actionId, { taskId, path: actionPath(action), op: action.op });
+      return state;
+    }
+    if (e.type !== 'ActionSucceeded' && e.type !== 'ActionFailed' && e.type !== 'ActionAbandoned') return state;
+    const info = state.actions.get(e.actionId);
+    if (info === undefined) return state;
+    let files = state.byTask.get(taskId);
+    if (e.type === 'ActionFailed') {
+      if (files === undefined) {
+        files = new Map();
+        state.byTask.set(taskId, files);
+      }
+      files.set(info.path, {
+        path: info.path,
+        operation: info.op,
+        reason: e.reason,
+        message: e.message,
+        attempts: e.attempt,
+        nextRetryAt: e.nextRetryAt,
+        failedAt: stored.at,
+      });
+      if (!e.transient) state.actions.delete(e.actionId);
+      return state;
+    }
+    files?.delete(info.path);
+    if (e.type === 'ActionSucceeded') for (const c of e.synced) files?.delete(c.path);
+    state.actions.delete(e.actionId);
+    return state;
+  },
+};
+
+/** A task's failed files, sorted by path. */
+export function failedFilesOf(state: FailedFilesState, taskId: string): FailedFile[] {
+  return [...(state.byTask.get(taskId)?.values() ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -1,0 +1,242 @@
+/**
+ * The sync details view (SPEC.md section 6): one summary per task, folded from the engine stream
+ * (creation, options, cancellation) and each task's stream (status, plans, outcomes).
+ */
+import { actionBytes, actionPath } from '../lib/actions.js';
+import { baseName } from '../lib/names.js';
+import type { ActionOp, SpaceType, SyncMode, TaskFailureReason, TaskStatus } from '../lib/model.js';
+import type { EventType, StoredEvent } from '../events/types.js';
+import { unreachable } from '../lib/assert.js';
+import type { Projection } from './projection.js';
+import { taskIdOfStream } from './projection.js';
+
+/** One task's line in the sync details view. */
+export interface TaskSummary {
+  readonly taskId: string;
+  /** The cloud folder's name: its last path segment, or the space's name for a space's root. */
+  readonly cloudName: string;
+  readonly localPath: string;
+  readonly cloudPath: string;
+  readonly space: string;
+  readonly spaceType: SpaceType;
+  readonly mode: SyncMode;
+  readonly status: TaskStatus;
+  readonly reason: TaskFailureReason | null;
+  readonly message: string | null;
+  readonly filesInSync: number;
+  readonly filesPending: number;
+  readonly filesFailed: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** Bytes per second over the last {@link SPEED_WINDOW_MS} of event time; 0 once completed. */
+  readonly speedBps: number;
+  readonly createdAt: number;
+  readonly lastCompletedAt: number | null;
+}
+
+/** The time over which the current speed is averaged. */
+export const SPEED_WINDOW_MS = 5000;
+
+interface PlannedInfo {
+  readonly path: string;
+  readonly op: ActionOp;
+  readonly bytes: number;
+}
+
+/** The projection's working state for one task. */
+interface TaskWork {
+  summary: Mutable<TaskSummary>;
+  /** Actions planned and without a final outcome. */
+  readonly open: Map<string, PlannedInfo>;
+  /** Paths whose last outcome is a failure. */
+  readonly failed: Set<string>;
+  /** Synced files (paths with a synced entry of kind file). */
+  readonly syncedFiles: Set<string>;
+  /** Recent completions for the speed: [at, bytes]. */
+  recent: [number, number][];
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The view's state: tasks by id, cancelled tasks removed. */
+export interface TaskSummariesState {
+  readonly tasks: Map<string, TaskWork>;
+}
+
+const HANDLES: readonly EventType[] = [
+  'TaskCreated',
+  'TaskCancelled',
+  'TaskStatusChanged',
+  'PlanMade',
+  'ActionSucceeded',
+  'ActionFailed',
+  'ActionAbandoned',
+];
+
+/** The task summaries projection. */
+export const taskSummariesProjection: Projection<TaskSummariesState> = {
+  name: 'task-summaries',
+  version: 1,
+  handles: new Set(HANDLES),
+  initial: () => ({ tasks: new Map() }),
+  apply: (state, stored) => {
+    applySummaryEvent(state, stored);
+    return state;
+  },
+};
+
+function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void {
+  const e = stored.event;
+  if (e.type === 'TaskCreated') {
+    state.tasks.set(e.taskId, {
+      summary: {
+        taskId: e.taskId,
+        cloudName: e.cloud.path === '/' || e.cloud.path === '' ? e.cloud.space : baseName(e.cloud.path.replace(/\/+$/, '')),
+        localPath: e.localRoot,
+        cloudPath: e.cloud.path,
+        space: e.cloud.space,
+        spaceType: e.cloud.spaceType,
+        mode: e.mode,
+        status: 'scanning',
+        reason: null,
+        message: null,
+        filesInSync: 0,
+        filesPending: 0,
+        filesFailed: 0,
+        bytesDone: 0,
+        bytesTotal: 0,
+        speedBps: 0,
+        createdAt: stored.at,
+        lastCompletedAt: null,
+      },
+      open: new Map(),
+      failed: new Set(),
+      syncedFiles: new Set(),
+      recent: [],
+    });
+    return;
+  }
+  if (e.type === 'TaskCancelled') {
+    state.tasks.delete(e.taskId);
+    return;
+  }
+  const taskId = taskIdOfStream(stored.stream);
+  const work = taskId === null ? undefined : state.tasks.get(taskId);
+  if (work === undefined) return;
+  const s = work.summary;
+  switch (e.type) {
+    case 'TaskStatusChanged':
+      s.status = e.status;
+      s.reason = e.reason;
+      s.message = e.message;
+      if (e.status === 'completed') {
+        s.lastCompletedAt = stored.at;
+        // A finished round starts the next one's byte counts from zero.
+        s.bytesDone = 0;
+        s.bytesTotal = 0;
+        work.recent = [];
+      }
+      break;
+    case 'PlanMade':
+      for (const { actionId, action } of e.actions) {
+        const info = { path: actionPath(action), op: action.op, bytes: actionBytes(action) };
+        work.open.set(actionId, info);
+        s.bytesTotal += info.bytes;
+      }
+      break;
+    case 'ActionSucceeded': {
+      const info = work.open.get(e.actionId);
+      work.open.delete(e.actionId);
+      for (const change of e.synced) {
+        if (change.entry !== null && change.entry.kind === 'file') work.syncedFiles.add(change.path);
+        else work.syncedFiles.delete(change.path);
+        work.failed.delete(change.path);
+      }
+      if (info !== undefined) {
+        work.failed.delete(info.path);
+        s.bytesDone += info.bytes;
+        work.recent.push([stored.at, info.bytes]);
+      }
+      break;
+    }
+    case 'ActionFailed': {
+      const info = work.open.get(e.actionId);
+      if (info !== undefined) {
+        work.failed.add(info.path);
+        // A failure that will not be retried is final; one that will is still open.
+        if (!e.transient) {
+          work.open.delete(e.actionId);
+          s.bytesTotal -= info.bytes;
+        }
+      }
+      break;
+    }
+    case 'ActionAbandoned': {
+      const info = work.open.get(e.actionId);
+      work.open.delete(e.actionId);
+      if (info !== undefined) s.bytesTotal -= info.bytes;
+      break;
+    }
+    case 'TerminalInitialized':
+    case 'TaskCreationRefused':
+    case 'TaskConfigured':
+    case 'TaskPaused':
+    case 'TaskResumed':
+    case 'SyncRequested':
+    case 'RetryRequested':
+    case 'LocalScanStarted':
+    case 'LocalScanCompleted':
+    case 'LocalChanged':
+    case 'LocalSkipped':
+    case 'CloudChanged':
+    case 'ActionStarted':
+      return;
+    default:
+      unreachable(e, 'event');
+  }
+  const cutoff = stored.at - SPEED_WINDOW_MS;
+  work.recent = work.recent.filter(([at]) => at > cutoff);
+  s.speedBps = s.status === 'completed' ? 0 : Math.round(work.recent.reduce((sum, [, b]) => sum + b, 0) / (SPEED_WINDOW_MS / 1000));
+  s.filesInSync = work.syncedFiles.size;
+  s.filesFailed = work.failed.size;
+  let pending = 0;
+  for (const info of work.open.values()) if (!work.failed.has(info.path)) pending += 1;
+  s.filesPending = pending;
+}
+
+/** The summaries in the view, in no particular order. */
+export function summariesOf(state: TaskSummariesState): TaskSummary[] {
+  return [...state.tasks.values()].map((w) => ({ ...w.summary }));
+}
+
+/** How the sync details list is sorted and filtered (SPEC.md section 6). */
+export interface SyncDetailsQuery {
+  readonly sort?: 'name' | 'created';
+  readonly desc?: boolean;
+  readonly status?: TaskStatus;
+  readonly type?: SyncMode;
+  readonly space?: string;
+}
+
+/**
+ * The sync details list: filtered by status, mode ("type") and space; sorted by cloud name or
+ * creation time in either direction, ties broken by task id so the order is total.
+ */
+export function querySyncDetails(summaries: readonly TaskSummary[], query: SyncDetailsQuery = {}): TaskSummary[] {
+  const by = query.sort ?? 'created';
+  const dir = query.desc === true ? -1 : 1;
+  return summaries
+    .filter((s) => query.status === undefined || s.status === query.status)
+    .filter((s) => query.type === undefined || s.mode === query.type)
+    .filter((s) => query.space === undefined || s.space === query.space)
+    .sort((a, b) => {
+      const primary = by === 'name' ? a.cloudName.localeCompare(b.cloudName, 'en') : a.createdAt - b.createdAt;
+      if (primary !== 0) return dir * primary;
+      return dir * (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0);
+    });
+}
+
+/** The "red exclamation" of SPEC.md section 6: some files failed while the task is completed or synchronizing. */
+export function showsFailedMark(summary: TaskSummary): boolean {
+  return summary.filesFailed > 0 && (summary.status === 'completed' || summary.status === 'synchronizing');
+}
