@@ -258,6 +258,23 @@ export function describeEventLogContract(name: string, open: EventLogFactory): v
       }
     });
 
+    it('imports all or nothing: a bad line after thousands of good ones leaves the log empty', async () => {
+      const log = await fresh();
+      for (let b = 0; b < 7; b++) await log.append(`task:${b % 2}`, Array.from({ length: 1000 }, (_, i) => sampleLocalChanged(b * 1000 + i)), 'any');
+      const file = join(dir, 'big.jsonl');
+      await log.exportTo(file);
+      const lines = readFileSync(file, 'utf8').split('\n');
+      lines[6500] = (lines[6500] ?? '').replace('"source":"watch"', '"source":"telepathy"');
+      writeFileSync(file, lines.join('\n'));
+      const target = await fresh();
+      const error = await rejection(target.importFrom(file));
+      expect((error as { details: { line: number } }).details.line).toBe(6501);
+      expect(await target.head()).toBe(0);
+      expect(await target.read()).toEqual([]);
+      // And the log is still usable afterwards.
+      expect(await target.append('task:0', [started('1')], 0)).toMatchObject({ firstPosition: 1 });
+    });
+
     it('fails every call after close with log-closed; close is idempotent', async () => {
       const log = await fresh();
       await log.append('engine', [started('1')], 0);
