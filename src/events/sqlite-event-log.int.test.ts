@@ -142,9 +142,19 @@ describe('sqlite event log', () => {
       const damaged = await open(file);
       for (let from = 1; ; from += 500) if ((await damaged.read(from, 500)).length === 0) break;
     })());
-    // The overwritten pages include the schema page, so the damage shows when the log opens.
+    // The overwritten pages hold the tables' root pages, which opening reads: the damage shows at once.
     expect(isFoldsyncError(error, 'log-corrupt')).toBe(true);
     expect((error as Error).message).toContain(file);
+  });
+
+  it('refuses a log migrated by a newer foldsync with log-too-new', async () => {
+    const file = join(dir, 'events.db');
+    await (await open(file)).close();
+    const raw = new Database(file);
+    raw.prepare('INSERT INTO foldsync_migration (name, timestamp) VALUES (?, ?)').run('9999-from-the-future', new Date(0).toISOString());
+    raw.close();
+    const error = await rejection(open(file));
+    expect(isFoldsyncError(error, 'log-too-new')).toBe(true);
   });
 
   it('reports a database locked by another process as log-locked', async () => {
