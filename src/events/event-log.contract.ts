@@ -220,6 +220,17 @@ export function describeEventLogContract(name: string, open: EventLogFactory): v
       expect(await copy.append('task:a', [started('y')], 2)).toMatchObject({ firstPosition: 5, streamVersion: 3 });
     });
 
+    it('round-trips fractional clock times through export and import', async () => {
+      const log = await fresh();
+      clock.advance(0.25);
+      await log.append('engine', [started('1')], 0);
+      const file = join(dir, 'fractional.jsonl');
+      await log.exportTo(file);
+      const copy = await fresh();
+      await copy.importFrom(file);
+      expect((await copy.read())[0]?.at).toBe(Date.UTC(2026, 0, 1) + 0.25);
+    });
+
     it('refuses to import into a log that holds events, and changes nothing', async () => {
       const log = await fresh();
       await log.append('engine', [started('1')], 0);

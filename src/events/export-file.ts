@@ -112,7 +112,8 @@ export async function readExport(file: string, sink: ImportSink): Promise<Transf
       if (typeof stream !== 'string' || stream === '') throw badLine(file, lineNo, 'field "stream" is missing or empty');
       const expectedVersion = (versions.get(stream) ?? 0) + 1;
       if (streamVersion !== expectedVersion) throw badLine(file, lineNo, `expected version ${expectedVersion} of stream ${stream}, found ${String(streamVersion)}`);
-      if (!Number.isSafeInteger(at)) throw badLine(file, lineNo, 'field "at" is missing or not an integer');
+      // Any finite time is accepted: a virtual clock in a simulation may tick in fractions of a millisecond.
+      if (typeof at !== 'number' || !Number.isFinite(at)) throw badLine(file, lineNo, 'field "at" is missing or not a number');
       if (typeof type !== 'string') throw badLine(file, lineNo, 'field "type" is missing');
       if (!isCount(v)) throw badLine(file, lineNo, 'field "v" is missing or not a positive integer');
       const canonical = JSON.stringify(data);
@@ -122,7 +123,7 @@ export async function readExport(file: string, sink: ImportSink): Promise<Transf
         throw badLine(file, lineNo, error instanceof Error ? error.message : String(error), error);
       }
       versions.set(stream, expectedVersion);
-      batch.push({ position: lineNo - 1, stream, streamVersion: expectedVersion, at: at as number, type, v, data: canonical });
+      batch.push({ position: lineNo - 1, stream, streamVersion: expectedVersion, at, type, v, data: canonical });
       if (batch.length >= EXPORT_PAGE) {
         sink.write(batch);
         batch = [];
