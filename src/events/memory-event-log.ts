@@ -59,44 +59,44 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): MemoryEven
   const log: MemoryEventLog = {
     append: (stream: string, events: readonly FoldsyncEvent[], expected: ExpectedVersion): Promise<AppendResult> =>
       settle(() => {
-      ensureOpen();
-      checkAppend(stream, events, expected);
-      const actual = streams.get(stream)?.length ?? 0;
-      if (expected !== 'any' && expected !== actual) throw new StreamConflictError(stream, expected, actual);
-      const at = clock.now();
-      const firstPosition = rows.length + 1;
-      // Encode everything before storing anything: a batch is all or nothing.
-      const batch = events.map((event, i): StoredRow => ({ position: firstPosition + i, stream, streamVersion: actual + 1 + i, at, ...encodeEvent(event) }));
-      for (const row of batch) push(row);
-      if (appended$.observed) {
-        appended$.next(events.map((event, i) => ({ position: firstPosition + i, stream, streamVersion: actual + 1 + i, at, event })));
-      }
-      return { streamVersion: actual + events.length, firstPosition, lastPosition: firstPosition + events.length - 1, at };
+        ensureOpen();
+        checkAppend(stream, events, expected);
+        const actual = streams.get(stream)?.length ?? 0;
+        if (expected !== 'any' && expected !== actual) throw new StreamConflictError(stream, expected, actual);
+        const at = clock.now();
+        const firstPosition = rows.length + 1;
+        // Encode everything before storing anything: a batch is all or nothing.
+        const batch = events.map((event, i): StoredRow => ({ position: firstPosition + i, stream, streamVersion: actual + 1 + i, at, ...encodeEvent(event) }));
+        for (const row of batch) push(row);
+        if (appended$.observed) {
+          appended$.next(events.map((event, i) => ({ position: firstPosition + i, stream, streamVersion: actual + 1 + i, at, event })));
+        }
+        return { streamVersion: actual + events.length, firstPosition, lastPosition: firstPosition + events.length - 1, at };
       }),
     read: (from = 1, limit = DEFAULT_PAGE_SIZE) =>
       settle(() => {
-      ensureOpen();
-      return page(rows, from - 1, limit).map(decodeRow);
+        ensureOpen();
+        return page(rows, from - 1, limit).map(decodeRow);
       }),
     readStream: (stream, fromVersion = 1, limit = DEFAULT_PAGE_SIZE) =>
       settle(() => {
-      ensureOpen();
-      return page(streams.get(stream) ?? [], fromVersion - 1, limit).map(decodeRow);
+        ensureOpen();
+        return page(streams.get(stream) ?? [], fromVersion - 1, limit).map(decodeRow);
       }),
     readRows: (from = 1, limit = DEFAULT_PAGE_SIZE) =>
       settle(() => {
-      ensureOpen();
-      return page(rows, from - 1, limit);
+        ensureOpen();
+        return page(rows, from - 1, limit);
       }),
     head: () =>
       settle(() => {
-      ensureOpen();
-      return rows.length;
+        ensureOpen();
+        return rows.length;
       }),
     streamVersion: (stream) =>
       settle(() => {
-      ensureOpen();
-      return streams.get(stream)?.length ?? 0;
+        ensureOpen();
+        return streams.get(stream)?.length ?? 0;
       }),
     subscribe: (from = 1) => (closed ? throwError(() => closedError('memory')) : followLog(from, (f, l) => log.read(f, l), appended$)),
     exportTo: async (file) => {
@@ -118,9 +118,9 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): MemoryEven
     },
     close: () =>
       settle(() => {
-      if (closed) return;
-      closed = true;
-      appended$.complete();
+        if (closed) return;
+        closed = true;
+        appended$.complete();
       }),
     appendRawRow: (row) => {
       push({ ...row, position: rows.length + 1 });

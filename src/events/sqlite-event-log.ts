@@ -220,14 +220,14 @@ function openStore(db: Database.Database, kysely: Kysely<Schema>, file: string, 
   const log: EventLog = {
     append: (stream: string, events: readonly FoldsyncEvent[], expected: ExpectedVersion): Promise<AppendResult> =>
       settle(() => {
-      checkAppend(stream, events, expected);
-      const encoded = events.map(encodeEvent);
-      const at = clock.now();
-      const { head, actual } = guard('appending', () => appendTx.immediate(stream, encoded, expected, at));
-      if (appended$.observed) {
-        appended$.next(events.map((event, i) => ({ position: head + 1 + i, stream, streamVersion: actual + 1 + i, at, event })));
-      }
-      return { streamVersion: actual + events.length, firstPosition: head + 1, lastPosition: head + events.length, at };
+        checkAppend(stream, events, expected);
+        const encoded = events.map(encodeEvent);
+        const at = clock.now();
+        const { head, actual } = guard('appending', () => appendTx.immediate(stream, encoded, expected, at));
+        if (appended$.observed) {
+          appended$.next(events.map((event, i) => ({ position: head + 1 + i, stream, streamVersion: actual + 1 + i, at, event })));
+        }
+        return { streamVersion: actual + events.length, firstPosition: head + 1, lastPosition: head + events.length, at };
       }),
     read: (from = 1, limit = DEFAULT_PAGE_SIZE) => settle(() => read(from, limit)),
     readStream: (stream, fromVersion = 1, limit = DEFAULT_PAGE_SIZE) =>
