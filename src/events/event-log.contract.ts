@@ -20,7 +20,7 @@ export type EventLogFactory = (clock: VirtualClock, dir: string) => Promise<Even
 
 const started = (actionId: string): FoldsyncEvent => ({ type: 'ActionStarted', v: 1, actionId });
 
-/** Rejects with the error a promise rejects with (fails the test if it resolves). */
+/** Resolves to the error `promise` rejects with; rejects if `promise` resolves instead. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -190,10 +190,24 @@ export function describeEventLogContract(name: string, open: EventLogFactory): v
     it('subscribes: completes when the log closes', async () => {
       const log = await fresh();
       await log.append('engine', [started('1')], 0);
-      const all = firstValueFrom(log.subscribe().pipe(toArray()));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      const seen: number[] = [];
+      let completed = false;
+      await new Promise<void>((resolve, reject) => {
+        log.subscribe().subscribe({
+          next: (e) => {
+            seen.push(e.position);
+            resolve();
+          },
+          error: reject,
+          complete: () => {
+            completed = true;
+          },
+        });
+      });
+      expect(completed).toBe(false);
       await log.close();
-      expect((await all).map((e) => e.position)).toEqual([1]);
+      expect(completed).toBe(true);
+      expect(seen).toEqual([1]);
     });
 
     it('exports to JSON Lines and imports back: same events, and export-import-export gives identical bytes', async () => {
