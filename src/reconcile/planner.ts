@@ -238,6 +238,11 @@ export function planActions(input: PlanInput): Plan {
       if (existsFinally(side, q)) break;
       missing.push(q);
     }
+    // A file (or a stale entry) where a needed folder goes steps aside: both are kept.
+    for (const q of missing) {
+      const here = side === 'local' ? trees.local(q) : trees.cloud(q);
+      if (here !== undefined && here.kind !== 'dir' && !leaving[side].has(q)) stepAsideSynced(side, q, rule);
+    }
     for (const q of missing.reverse()) {
       structural.push({ kind: 'mkdir', side, path: q, rule });
       noteCreate(side, q);
@@ -295,15 +300,51 @@ export function planActions(input: PlanInput): Plan {
     return true;
   };
 
+  const stepped = new Map<string, RelPath>();
   const stepAside = (side: Side, from: RelPath, rule: string): RelPath | null => {
+    const key = `${side}\u0000${from}`;
+    const done = stepped.get(key);
+    if (done !== undefined) return done;
     const aside = conflictName(from);
     if (!creatable(aside, side)) return null;
+    stepped.set(key, aside);
     early.push({ op: 'conflict-rename', side, from, to: aside, rule });
     leaving[side].add(from);
     // Entries below a folder that stepped aside follow it.
     plannedMoves[side].set(from, aside);
     plannedMovesInv[side].set(aside, from);
     return aside;
+  };
+  /** Steps an entry aside once and, in two-way mode, syncs it under its new name. */
+  const stepAsideSynced = (side: Side, from: RelPath, rule: string): void => {
+    if (stepped.has(`${side}\u0000${from}`)) return;
+    const aside = stepAside(side, from, rule);
+    if (aside === null || upload) return;
+    if (side === 'local') {
+      const l = trees.local(from);
+      if (l !== undefined) pushUpload(aside, l, null, rule);
+    } else {
+      const c = trees.cloud(from);
+      if (c !== undefined) pushDownload(aside, c, null, rule);
+    }
+  };
+  /** What `side` holds at final path `t` once the planned moves and removals are done (pre-plan entries only). */
+  const occupantAt = (side: Side, t: RelPath): { pre: RelPath; kind: 'file' | 'dir'; id: string } | null => {
+    let pre = t;
+    let root: RelPath | null = null;
+    for (let q = t; q !== ''; q = parentOf(q)) {
+      const from = plannedMovesInv[side].get(q);
+      if (from !== undefined) {
+        pre = from + t.slice(q.length);
+        root = from;
+        break;
+      }
+    }
+    for (let q = pre; q !== '' && q !== root; q = parentOf(q)) if (leaving[side].has(q)) return null;
+    if (root === null && leaving[side].has('')) return null;
+    const here = side === 'local' ? trees.local(pre) : trees.cloud(pre);
+    if (here === undefined) return null;
+    return { pre, kind: here.kind, id: side === 'local' ? (here as LocalMeta).fileId : (here as CloudMeta).id };
   };
 
   // ---- items: the synced entries of dirty paths, followed to where each side has them now.
@@ -405,6 +446,12 @@ export function planActions(input: PlanInput): Plan {
       if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
     } else {
       where = finalPath('cloud', cp);
+      // The cloud moved the item onto a path the local side uses for something else: that path
+      // must hold the local entry's backup, so the followed item steps aside (still followed by id).
+      if (where !== lp && trees.local(where) !== undefined) {
+        const aside = stepAside('cloud', where, 'upload/cloud-moved-onto-local-path');
+        if (aside !== null) where = aside;
+      }
     }
     it.t = where;
     if (it.ls === 'changed') {
@@ -584,21 +631,19 @@ export function planActions(input: PlanInput): Plan {
   const handleFresh = (t: RelPath, l: LocalMeta | null, lp: RelPath | null, c: CloudMeta | null, cp: RelPath | null): void => {
     if (!upload && claims.has(t)) {
       // A synced item ends here (e.g. moved here on the other side): the fresh entry steps aside.
-      if (l !== null && lp !== null) {
-        const aside = stepAside('local', lp, 'two-way/concurrent/created-vs-moved');
-        if (aside !== null) pushUpload(aside, l, null, 'two-way/concurrent/created-vs-moved');
-      }
-      if (c !== null && cp !== null) {
-        const aside = stepAside('cloud', cp, 'two-way/concurrent/created-vs-moved');
-        if (aside !== null) pushDownload(aside, c, null, 'two-way/concurrent/created-vs-moved');
-      }
+      if (l !== null && lp !== null) stepAsideSynced('local', lp, 'two-way/concurrent/created-vs-moved');
+      if (c !== null && cp !== null) stepAsideSynced('cloud', cp, 'two-way/concurrent/created-vs-moved');
       return;
     }
     if (upload) {
       if (l === null || lp === null) return;
-      const occupant = trees.cloud(t);
-      const free = occupant === undefined || leaving.cloud.has(t);
-      if (free) {
+      const at = occupantAt('cloud', t);
+      const occupant = at === null ? undefined : trees.cloud(at.pre);
+      if (at === null || occupant === undefined) {
+        pushUpload(t, l, null, 'upload/create', lp);
+      } else if (at.pre !== t) {
+        // Something moves in where this entry goes: it steps aside first.
+        stepAside('cloud', at.pre, 'upload/create');
         pushUpload(t, l, null, 'upload/create', lp);
       } else if (occupant.kind === l.kind) {
         if (sameContent(l, occupant)) late.push({ op: 'link', path: t, local: l, cloud: occupant, rule: 'first-sync/same-content' });
