@@ -26,3 +26,30 @@ export { createMemoryEventLog } from './events/memory-event-log.js';
 export type { MemoryEventLog, MemoryEventLogOptions } from './events/memory-event-log.js';
 export { SQLITE_LOG_FORMAT, createSqliteEventLog } from './events/sqlite-event-log.js';
 export type { SqliteEventLogOptions } from './events/sqlite-event-log.js';
+export type { TreeName, TreeView, Trees } from './reconcile/trees.js';
+export { createTrees } from './reconcile/trees.js';
+export type { Plan, PlanInput } from './reconcile/planner.js';
+export { planActions, WINDOWS_PATH_LIMIT } from './reconcile/planner.js';
+export { conflictPath, conflictStamp } from './reconcile/conflict-name.js';
+export type { SimCloudEntry, SimLocalEntry, SimOutcome, SimTrees, SimWorld } from './reconcile/simulate.js';
+export {
+  applyAction,
+  createSimWorld,
+  diffCloud,
+  diffLocal,
+  executeActions,
+  simCloudMeta,
+  simHash,
+  simLocalMeta,
+  syncedEntryOf,
+  userDeleteCloud,
+  userDeleteLocal,
+  userMkdirCloud,
+  userMkdirLocal,
+  userMoveCloud,
+  userMoveLocal,
+  userWriteCloud,
+  userWriteLocal,
+} from './reconcile/simulate.js';
+export type { SimTask } from './reconcile/sim-task.js';
+export { createSimTask } from './reconcile/sim-task.js';

@@ -13,6 +13,7 @@ export function actionPath(action: Action): RelPath {
     case 'cloud-delete':
     case 'local-delete':
     case 'link':
+    case 'forget':
     case 'reject':
       return action.path;
     case 'cloud-move':
@@ -31,7 +32,7 @@ export function actionBytes(action: Action): number {
   return 0;
 }
 
-/** The side an action changes, or null when it changes none (link, reject). */
+/** The side an action changes, or null when it changes none (link, forget, reject). */
 export function actionSide(action: Action): Side | null {
   switch (action.op) {
     case 'upload':
@@ -47,6 +48,7 @@ export function actionSide(action: Action): Side | null {
     case 'conflict-rename':
       return action.side;
     case 'link':
+    case 'forget':
     case 'reject':
       return null;
     default:

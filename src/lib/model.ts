@@ -143,13 +143,18 @@ export type Side = 'local' | 'cloud';
  * expectation is refused, never clobbered.
  */
 export type Action =
-  /** Upload local content to `path`: a new cloud file, or a new version of `cloudId` conditional on `baseVersion`. */
+  /**
+   * Upload local content to `path`: a new cloud file, or a new version of `cloudId` conditional on
+   * `baseVersion`. `source`, when set, is the local path to read and to record as synced: upload
+   * mode's backup follows a cloud item moved elsewhere, so the local and cloud paths differ.
+   */
   | {
       readonly op: 'upload';
       readonly path: RelPath;
       readonly local: LocalMeta;
       readonly cloudId: string | null;
       readonly baseVersion: string | null;
+      readonly source?: RelPath;
       readonly rule: string;
     }
   /** Download cloud content to `path`; refused if the local entry no longer matches `expectLocal`. */
@@ -178,6 +183,8 @@ export type Action =
   | { readonly op: 'conflict-rename'; readonly side: Side; readonly from: RelPath; readonly to: RelPath; readonly rule: string }
   /** Both sides already agree: record the path as in sync, transfer nothing. */
   | { readonly op: 'link'; readonly path: RelPath; readonly local: LocalMeta; readonly cloud: CloudMeta; readonly rule: string }
+  /** Stop tracking `path` in the synced tree (exactly that path): both sides lost it, or it now lives elsewhere. Touches no side. */
+  | { readonly op: 'forget'; readonly path: RelPath; readonly rule: string }
   /** The path cannot be synced (bad name, path too long): record the failure, touch nothing. */
   | {
       readonly op: 'reject';

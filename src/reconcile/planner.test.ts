@@ -1,0 +1,555 @@
+import { describe, expect, it } from 'vitest';
+import type { Action, SyncMode, TaskOptions } from '../lib/model.js';
+import { DEFAULT_OPTIONS } from '../lib/model.js';
+import { createSimTask, type SimTask } from './sim-task.js';
+import {
+  userDeleteCloud,
+  userDeleteLocal,
+  userMkdirCloud,
+  userMkdirLocal,
+  userMoveCloud,
+  userMoveLocal,
+  userWriteCloud,
+  userWriteLocal,
+} from './simulate.js';
+import { planActions } from './planner.js';
+import { createTrees } from './trees.js';
+
+/** A task whose sides hold `files` (content, or null for a folder) and are in sync. */
+function inSync(files: Record<string, string | null>, mode: SyncMode = 'two-way', options: Partial<TaskOptions> = {}): SimTask {
+  const t = createSimTask({ mode: 'two-way', options, terminal: 'laptop' });
+  for (const [path, content] of Object.entries(files)) {
+    if (content === null) userMkdirLocal(t.world, path);
+    else userWriteLocal(t.world, path, content);
+  }
+  t.step();
+  expect(t.step().plan.actions).toEqual([]);
+  t.mode = mode;
+  return t;
+}
+
+/** Observes, plans and executes once; every action must succeed; returns the plan's actions. */
+function sync(t: SimTask): Action[] {
+  const { plan, outcomes } = t.step();
+  expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+  return [...plan.actions];
+}
+
+const ops = (actions: readonly Action[]): string[] => actions.map((a) => a.op);
+const rules = (actions: readonly Action[]): string[] => actions.map((a) => a.rule);
+const local = (t: SimTask, path: string): string | undefined => t.world.local.get(path)?.content;
+const cloud = (t: SimTask, path: string): string | undefined => t.world.cloud.get(path)?.content;
+const cloudId = (t: SimTask, path: string): string | undefined => t.world.cloud.get(path)?.id;
+const localPaths = (t: SimTask): string[] => [...t.world.local.keys()].sort();
+const cloudPaths = (t: SimTask): string[] => [...t.world.cloud.keys()].sort();
+
+function expectConverged(t: SimTask): void {
+  const shape = (m: ReadonlyMap<string, { kind: string; content: string }>): string[] => [...m].map(([p, e]) => `${p}:${e.kind}:${e.content}`).sort();
+  expect(shape(t.world.local)).toEqual(shape(t.world.cloud));
+  expect(t.step().plan.actions).toEqual([]);
+}
+
+describe('SPEC 2.1 two-way: an operation on one side is repeated on the other', () => {
+  it('create file or folder -> create', () => {
+    const t = inSync({});
+    userMkdirLocal(t.world, 'docs');
+    userWriteLocal(t.world, 'docs/a.txt', 'A');
+    userMkdirCloud(t.world, 'pics');
+    userWriteCloud(t.world, 'pics/b.jpg', 'B');
+    const actions = sync(t);
+    expect(ops(actions).sort()).toEqual(['cloud-mkdir', 'download', 'local-mkdir', 'upload']);
+    expect(cloud(t, 'docs/a.txt')).toBe('A');
+    expect(local(t, 'pics/b.jpg')).toBe('B');
+    expectConverged(t);
+  });
+
+  it('modify content -> cloud: a new version; local: content replaced', () => {
+    const t = inSync({ 'a.txt': 'v1', 'b.txt': 'w1' });
+    const id = cloudId(t, 'a.txt');
+    userWriteLocal(t.world, 'a.txt', 'v2');
+    userWriteCloud(t.world, 'b.txt', 'w2');
+    const actions = sync(t);
+    expect(actions).toContainEqual(expect.objectContaining({ op: 'upload', path: 'a.txt', cloudId: id, rule: 'two-way/modify/local' }));
+    expect(actions).toContainEqual(expect.objectContaining({ op: 'download', path: 'b.txt', rule: 'two-way/modify/cloud' }));
+    expect(cloudId(t, 'a.txt')).toBe(id);
+    expect(t.world.cloudHistory.has('v1')).toBe(true);
+    expect(local(t, 'b.txt')).toBe('w2');
+    expectConverged(t);
+  });
+
+  it('rename, move -> rename, move of the same item (never delete-plus-create, no copy left behind)', () => {
+    const t = inSync({ d: null, 'd/a.txt': 'A', 'b.txt': 'B', e: null });
+    const idA = cloudId(t, 'd/a.txt');
+    const idB = cloudId(t, 'b.txt');
+    userMoveLocal(t.world, 'd', 'e/d2');
+    userMoveCloud(t.world, 'b.txt', 'c.txt');
+    const actions = sync(t);
+    expect(ops(actions).sort()).toEqual(['cloud-move', 'local-move']);
+    expect(cloudId(t, 'e/d2/a.txt')).toBe(idA);
+    expect(local(t, 'c.txt')).toBe('B');
+    expect(cloudId(t, 'c.txt')).toBe(idB);
+    expect(t.world.recycleBin.size + t.world.trash.size).toBe(0);
+    expectConverged(t);
+  });
+
+  it('copy -> a new file', () => {
+    const t = inSync({ 'a.txt': 'A' });
+    userWriteLocal(t.world, 'copy of a.txt', 'A');
+    const actions = sync(t);
+    expect(actions).toEqual([expect.objectContaining({ op: 'upload', path: 'copy of a.txt', cloudId: null, rule: 'two-way/create/local' })]);
+    expect(cloudId(t, 'copy of a.txt')).not.toBe(cloudId(t, 'a.txt'));
+    expectConverged(t);
+  });
+
+  it('delete, local side -> the cloud item goes to the recycle bin', () => {
+    const t = inSync({ d: null, 'd/a.txt': 'A', 'b.txt': 'B' });
+    userDeleteLocal(t.world, 'd');
+    userDeleteLocal(t.world, 'b.txt');
+    const actions = sync(t);
+    expect(ops(actions)).toEqual(['cloud-delete', 'cloud-delete', 'cloud-delete']);
+    // Children before their parent.
+    expect(actions.map((a) => (a.op === 'cloud-delete' ? a.path : ''))).toEqual(['b.txt', 'd/a.txt', 'd']);
+    expect([...t.world.recycleBin].sort()).toEqual(['A', 'B']);
+    expectConverged(t);
+  });
+
+  it('delete, cloud side -> the local item goes to the trash (cloudDeletes: trash, the default)', () => {
+    const t = inSync({ 'a.txt': 'A' });
+    userDeleteCloud(t.world, 'a.txt');
+    const actions = sync(t);
+    expect(actions).toEqual([expect.objectContaining({ op: 'local-delete', path: 'a.txt', how: 'trash', rule: 'two-way/delete/cloud' })]);
+    expect(t.world.trash.has('A')).toBe(true);
+    expectConverged(t);
+  });
+
+  it('delete, cloud side, with cloudDeletes: delete -> the local item is deleted', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'two-way', { cloudDeletes: 'delete' });
+    userDeleteCloud(t.world, 'a.txt');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'local-delete', how: 'delete' })]);
+    expect(t.world.trash.has('A')).toBe(false);
+    expectConverged(t);
+  });
+});
+
+describe('SPEC 2.1 two-way: concurrent changes', () => {
+  it('modified | modified to identical content -> nothing to transfer; recorded as in sync', () => {
+    const t = inSync({ 'a.txt': 'v1' });
+    userWriteLocal(t.world, 'a.txt', 'same');
+    userWriteCloud(t.world, 'a.txt', 'same');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'link', path: 'a.txt', rule: 'two-way/concurrent/modified-identically' })]);
+    expectConverged(t);
+  });
+
+  it('modified | modified differently -> conflict, keep-both: cloud content at the path, local content beside it with a conflict name, on both sides', () => {
+    const t = inSync({ 'r.txt': 'v1' });
+    userWriteLocal(t.world, 'r.txt', 'mine');
+    userWriteCloud(t.world, 'r.txt', 'theirs');
+    const actions = sync(t);
+    const aside = 'r (conflict 2026-01-02 030405 laptop).txt';
+    expect(actions[0]).toEqual(expect.objectContaining({ op: 'conflict-rename', side: 'local', from: 'r.txt', to: aside }));
+    expect(local(t, 'r.txt')).toBe('theirs');
+    expect(local(t, aside)).toBe('mine');
+    expect(cloud(t, aside)).toBe('mine');
+    expectConverged(t);
+  });
+
+  it('modified | modified differently -> conflict, local-wins: the local content overwrites, the cloud content stays in version history', () => {
+    const t = inSync({ 'r.txt': 'v1' }, 'two-way', { conflicts: 'local-wins' });
+    userWriteLocal(t.world, 'r.txt', 'mine');
+    userWriteCloud(t.world, 'r.txt', 'theirs');
+    expect(rules(sync(t))).toEqual(['two-way/concurrent/modified-differently/local-wins']);
+    expect(cloud(t, 'r.txt')).toBe('mine');
+    expect(t.world.cloudHistory.has('theirs')).toBe(true);
+    expectConverged(t);
+  });
+
+  it('modified | modified differently -> conflict, cloud-wins: the cloud content overwrites, the local content goes to the trash', () => {
+    const t = inSync({ 'r.txt': 'v1' }, 'two-way', { conflicts: 'cloud-wins' });
+    userWriteLocal(t.world, 'r.txt', 'mine');
+    userWriteCloud(t.world, 'r.txt', 'theirs');
+    expect(ops(sync(t))).toEqual(['local-delete', 'download']);
+    expect(local(t, 'r.txt')).toBe('theirs');
+    expect(t.world.trash.has('mine')).toBe(true);
+    expectConverged(t);
+  });
+
+  it('deleted | modified -> modification wins: the cloud content is restored locally', () => {
+    const t = inSync({ 'a.txt': 'v1' });
+    userDeleteLocal(t.world, 'a.txt');
+    userWriteCloud(t.world, 'a.txt', 'v2');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'download', path: 'a.txt', rule: 'two-way/concurrent/deleted-vs-modified' })]);
+    expect(local(t, 'a.txt')).toBe('v2');
+    expectConverged(t);
+  });
+
+  it('modified | deleted -> modification wins: the local content is uploaded again', () => {
+    const t = inSync({ 'a.txt': 'v1' });
+    userWriteLocal(t.world, 'a.txt', 'v2');
+    userDeleteCloud(t.world, 'a.txt');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', path: 'a.txt', cloudId: null, rule: 'two-way/concurrent/modified-vs-deleted' })]);
+    expect(cloud(t, 'a.txt')).toBe('v2');
+    expectConverged(t);
+  });
+
+  it('file | folder (or the reverse) -> the file is renamed with a conflict suffix, both kept on both sides', () => {
+    const t = inSync({ x: null });
+    userWriteLocal(t.world, 'n', 'file');
+    userMkdirCloud(t.world, 'n');
+    userWriteCloud(t.world, 'n/inner.txt', 'I');
+    userMkdirLocal(t.world, 'm');
+    userWriteCloud(t.world, 'm', 'cloud file');
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([
+      expect.objectContaining({ side: 'cloud', from: 'm', to: 'm (conflict 2026-01-02 030405 laptop)', rule: 'two-way/concurrent/file-vs-folder' }),
+      expect.objectContaining({ side: 'local', from: 'n', to: 'n (conflict 2026-01-02 030405 laptop)', rule: 'two-way/concurrent/file-vs-folder' }),
+    ]);
+    expect(t.world.local.get('n')?.kind).toBe('dir');
+    expect(local(t, 'n (conflict 2026-01-02 030405 laptop)')).toBe('file');
+    expect(t.world.cloud.get('m')?.kind).toBe('dir');
+    expect(local(t, 'm (conflict 2026-01-02 030405 laptop)')).toBe('cloud file');
+    expectConverged(t);
+  });
+
+  it('moved | modified -> the modified content ends at the moved path', () => {
+    const t = inSync({ 'a.txt': 'v1', 'b.txt': 'w1' });
+    userMoveLocal(t.world, 'a.txt', 'moved-a.txt');
+    userWriteCloud(t.world, 'a.txt', 'v2');
+    userMoveCloud(t.world, 'b.txt', 'moved-b.txt');
+    userWriteLocal(t.world, 'b.txt', 'w2');
+    const actions = sync(t);
+    expect(rules(actions)).toContain('two-way/concurrent/moved-vs-modified');
+    expect(local(t, 'moved-a.txt')).toBe('v2');
+    expect(cloud(t, 'moved-b.txt')).toBe('w2');
+    expect(t.world.local.has('a.txt') || t.world.cloud.has('b.txt')).toBe(false);
+    expectConverged(t);
+  });
+
+  it('moved to A | moved to B -> the cloud move wins; the item ends at B on both sides', () => {
+    const t = inSync({ 'x.txt': 'X' });
+    userMoveLocal(t.world, 'x.txt', 'A.txt');
+    userMoveCloud(t.world, 'x.txt', 'B.txt');
+    const actions = sync(t);
+    expect(actions).toContainEqual(expect.objectContaining({ op: 'local-move', from: 'A.txt', to: 'B.txt', rule: 'two-way/concurrent/moved-vs-moved' }));
+    expect(localPaths(t)).toEqual(['B.txt']);
+    expectConverged(t);
+  });
+
+  it('deleted a folder | added a file inside it -> the folder and the new file survive; the other contents are deleted', () => {
+    const t = inSync({ d: null, 'd/old1.txt': 'O1', 'd/old2.txt': 'O2', 'd/sub': null, 'd/sub/old3.txt': 'O3' });
+    userDeleteLocal(t.world, 'd');
+    userWriteCloud(t.world, 'd/new.txt', 'N');
+    const actions = sync(t);
+    expect(actions).toContainEqual(expect.objectContaining({ op: 'local-mkdir', path: 'd', rule: 'two-way/concurrent/deleted-folder-vs-added-inside' }));
+    expect(actions.flatMap((a) => (a.op === 'cloud-delete' ? [a.path] : []))).toEqual(['d/old1.txt', 'd/old2.txt', 'd/sub/old3.txt', 'd/sub']);
+    expect(localPaths(t)).toEqual(['d', 'd/new.txt']);
+    expect(cloudPaths(t)).toEqual(['d', 'd/new.txt']);
+    expectConverged(t);
+  });
+});
+
+describe('SPEC 2.2 upload: local operations', () => {
+  it('create -> create', () => {
+    const t = inSync({}, 'upload');
+    userMkdirLocal(t.world, 'd');
+    userWriteLocal(t.world, 'd/a.txt', 'A');
+    expect(rules(sync(t))).toEqual(['upload/create', 'upload/create']);
+    expect(cloud(t, 'd/a.txt')).toBe('A');
+  });
+
+  it('delete (or move to trash) -> nothing, by default', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'upload');
+    userDeleteLocal(t.world, 'a.txt');
+    expect(sync(t)).toEqual([]);
+    expect(cloud(t, 'a.txt')).toBe('A');
+  });
+
+  it('delete with deleteInCloud: true -> the cloud item goes to the recycle bin', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'a.txt');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'cloud-delete', path: 'a.txt', rule: 'upload/delete/delete-in-cloud' })]);
+    expect(t.world.recycleBin.has('A')).toBe(true);
+  });
+
+  it('move -> move (a real move, not a new copy beside the old one)', () => {
+    const t = inSync({ d: null, 'a.txt': 'A' }, 'upload');
+    const id = cloudId(t, 'a.txt');
+    userMoveLocal(t.world, 'a.txt', 'd/a.txt');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'cloud-move', from: 'a.txt', to: 'd/a.txt', rule: 'upload/move' })]);
+    expect(cloudId(t, 'd/a.txt')).toBe(id);
+    expect(cloudPaths(t)).toEqual(['d', 'd/a.txt']);
+    expect(t.step().plan.actions).toEqual([]);
+  });
+
+  it('rename -> rename', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'upload');
+    userMoveLocal(t.world, 'a.txt', 'b.txt');
+    expect(ops(sync(t))).toEqual(['cloud-move']);
+    expect(cloudPaths(t)).toEqual(['b.txt']);
+  });
+
+  it('modify content -> a new version', () => {
+    const t = inSync({ 'a.txt': 'v1' }, 'upload');
+    const id = cloudId(t, 'a.txt');
+    userWriteLocal(t.world, 'a.txt', 'v2');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', cloudId: id, rule: 'upload/modify' })]);
+    expect(cloud(t, 'a.txt')).toBe('v2');
+  });
+
+  it('copy -> a new file', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'upload');
+    userWriteLocal(t.world, 'a copy.txt', 'A');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', path: 'a copy.txt', cloudId: null })]);
+  });
+});
+
+describe('SPEC 2.2 upload: cloud operations', () => {
+  it('create -> nothing', () => {
+    const t = inSync({}, 'upload');
+    userWriteCloud(t.world, 'c.txt', 'C');
+    expect(sync(t)).toEqual([]);
+    expect(t.world.local.size).toBe(0);
+  });
+
+  it('delete (to recycle bin), item this task uploaded -> upload the local file again', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'upload');
+    userDeleteCloud(t.world, 'a.txt');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', path: 'a.txt', cloudId: null, rule: 'upload/cloud-deleted/reupload' })]);
+    expect(cloud(t, 'a.txt')).toBe('A');
+  });
+
+  it('delete (to recycle bin), item this task did not upload -> nothing', () => {
+    const t = inSync({}, 'upload');
+    userWriteCloud(t.world, 'theirs.txt', 'T');
+    sync(t);
+    userDeleteCloud(t.world, 'theirs.txt');
+    expect(sync(t)).toEqual([]);
+  });
+
+  it('move, rename -> nothing; the backup follows the cloud item by id, later local changes become new versions where it now is', () => {
+    const t = inSync({ 'a.txt': 'v1' }, 'upload');
+    const id = cloudId(t, 'a.txt');
+    userMoveCloud(t.world, 'a.txt', 'renamed.txt');
+    expect(sync(t)).toEqual([]);
+    userWriteLocal(t.world, 'a.txt', 'v2');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', path: 'renamed.txt', source: 'a.txt', cloudId: id, rule: 'upload/modify' })]);
+    expect(cloud(t, 'renamed.txt')).toBe('v2');
+    expect(t.world.cloud.has('a.txt')).toBe(false);
+    expect(t.step().plan.actions).toEqual([]);
+  });
+
+  it('modify content -> nothing now; the backed-up version stays in history; the next local change is uploaded as a new version', () => {
+    const t = inSync({ 'a.txt': 'v1' }, 'upload');
+    userWriteCloud(t.world, 'a.txt', 'cloud edit');
+    expect(sync(t)).toEqual([]);
+    expect(t.world.cloudHistory.has('v1')).toBe(true);
+    userWriteLocal(t.world, 'a.txt', 'v2');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', rule: 'upload/modify' })]);
+    expect(cloud(t, 'a.txt')).toBe('v2');
+    expect(t.world.cloudHistory.has('cloud edit')).toBe(true);
+  });
+
+  it('copy -> nothing', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'upload');
+    userWriteCloud(t.world, 'a copy.txt', 'A');
+    expect(sync(t)).toEqual([]);
+  });
+
+  it('never plans a local effect, even when the cloud holds what the local side lacks', () => {
+    const t = inSync({ d: null }, 'upload');
+    userMkdirCloud(t.world, 'x');
+    userWriteCloud(t.world, 'x/y', 'Y');
+    userDeleteCloud(t.world, 'd');
+    userWriteLocal(t.world, 'd/new.txt', 'N');
+    const actions = sync(t);
+    expect(ops(actions).every((op) => op.startsWith('cloud-') || op === 'upload' || op === 'link' || op === 'forget')).toBe(true);
+    expect(localPaths(t)).toEqual(['d', 'd/new.txt']);
+  });
+});
+
+describe('SPEC 3 first synchronization (both sides already hold the path)', () => {
+  function firstSync(mode: SyncMode, setup: (t: SimTask) => void): { t: SimTask; actions: Action[] } {
+    const t = createSimTask({ mode, terminal: 'laptop' });
+    setup(t);
+    return { t, actions: sync(t) };
+  }
+
+  it('file | file, same content -> linked, nothing transferred', () => {
+    const { t, actions } = firstSync('two-way', (x) => {
+      userWriteLocal(x.world, 'a.txt', 'same');
+      userWriteCloud(x.world, 'a.txt', 'same');
+    });
+    expect(actions).toEqual([expect.objectContaining({ op: 'link', rule: 'first-sync/same-content' })]);
+    expectConverged(t);
+  });
+
+  it('file | file, different content -> the local file is uploaded as a new version; the cloud content stays in its history', () => {
+    for (const mode of ['two-way', 'upload'] as const) {
+      const { t, actions } = firstSync(mode, (x) => {
+        userWriteLocal(x.world, 'a.txt', 'local');
+        userWriteCloud(x.world, 'a.txt', 'cloud');
+      });
+      expect(actions).toEqual([expect.objectContaining({ op: 'upload', rule: 'first-sync/different-content' })]);
+      expect(cloud(t, 'a.txt')).toBe('local');
+      expect(t.world.cloudHistory.has('cloud')).toBe(true);
+    }
+  });
+
+  it('file | folder (or the reverse) -> one is renamed with a conflict suffix, both kept', () => {
+    const { t, actions } = firstSync('two-way', (x) => {
+      userWriteLocal(x.world, 'p', 'file');
+      userMkdirCloud(x.world, 'p');
+    });
+    expect(actions[0]).toEqual(expect.objectContaining({ op: 'conflict-rename', rule: 'first-sync/file-vs-folder' }));
+    expectConverged(t);
+    const up = firstSync('upload', (x) => {
+      userWriteLocal(x.world, 'p', 'file');
+      userMkdirCloud(x.world, 'p');
+    });
+    // Upload mode renames the cloud entry: it never touches the local side.
+    expect(up.actions[0]).toEqual(expect.objectContaining({ op: 'conflict-rename', side: 'cloud', rule: 'first-sync/file-vs-folder' }));
+    expect(cloud(up.t, 'p')).toBe('file');
+  });
+
+  it('folder | folder -> merged, recursively', () => {
+    const { t, actions } = firstSync('two-way', (x) => {
+      userMkdirLocal(x.world, 'd');
+      userWriteLocal(x.world, 'd/l.txt', 'L');
+      userMkdirCloud(x.world, 'd');
+      userWriteCloud(x.world, 'd/c.txt', 'C');
+    });
+    expect(actions).toContainEqual(expect.objectContaining({ op: 'link', path: 'd', rule: 'first-sync/folder-folder' }));
+    expect(localPaths(t)).toEqual(['d', 'd/c.txt', 'd/l.txt']);
+    expectConverged(t);
+  });
+});
+
+describe('SPEC 4 options', () => {
+  it('filters: excluded, not-included, too-large and built-in paths are left alone on both sides', () => {
+    const t = inSync({}, 'two-way', { filters: { include: [], exclude: ['*.log', 'build/'], maxFileSize: 5 } });
+    userWriteLocal(t.world, 'a.log', 'L');
+    userWriteCloud(t.world, 'b.log', 'C');
+    userMkdirLocal(t.world, 'build');
+    userWriteLocal(t.world, 'build/out.js', 'O');
+    userWriteLocal(t.world, 'big.bin', 'too large');
+    userWriteCloud(t.world, 'big2.bin', 'too large');
+    userWriteLocal(t.world, '.DS_Store', 'x');
+    userWriteLocal(t.world, 'ok.txt', 'ok');
+    expect(sync(t)).toEqual([expect.objectContaining({ op: 'upload', path: 'ok.txt' })]);
+  });
+
+  it('filters: include patterns sync only matching files, on both sides', () => {
+    const t = inSync({}, 'two-way', { filters: { include: ['*.md'], exclude: [], maxFileSize: null } });
+    userWriteLocal(t.world, 'a.md', 'A');
+    userWriteLocal(t.world, 'a.txt', 'T');
+    userWriteCloud(t.world, 'b.md', 'B');
+    userWriteCloud(t.world, 'b.txt', 'T2');
+    expect(ops(sync(t))).toEqual(['upload', 'download']);
+  });
+
+  it('filters: an excluded synced path is never deleted on either side', () => {
+    const t = inSync({ 'a.log': 'A' });
+    t.options = { ...t.options, filters: { include: [], exclude: ['*.log'], maxFileSize: null } };
+    userDeleteLocal(t.world, 'a.log');
+    expect(sync(t)).toEqual([]);
+    expect(cloud(t, 'a.log')).toBe('A');
+  });
+
+  it('deleteInCloud is an upload-mode option: two-way ignores it', () => {
+    const t = inSync({ 'a.txt': 'A' }, 'two-way', { deleteInCloud: false });
+    userDeleteLocal(t.world, 'a.txt');
+    expect(ops(sync(t))).toEqual(['cloud-delete']);
+  });
+});
+
+describe('SPEC 5 limits', () => {
+  it('full path length over 260 with pathLimit windows -> that file fails with path-too-long; the rest sync', () => {
+    const t = inSync({}, 'two-way', { pathLimit: 'windows' });
+    const long = `${'d'.repeat(200)}/${'f'.repeat(70)}.txt`;
+    userMkdirLocal(t.world, 'd'.repeat(200));
+    userWriteLocal(t.world, long, 'L');
+    userWriteLocal(t.world, 'ok.txt', 'ok');
+    const { plan } = t.step();
+    expect(plan.actions).toContainEqual(expect.objectContaining({ op: 'reject', path: long, side: 'local', reason: 'path-too-long', rule: 'limits/path-too-long' }));
+    expect(cloud(t, 'ok.txt')).toBe('ok');
+  });
+
+  it('names the other side cannot hold -> that item fails with bad-name; the rest sync', () => {
+    const t = inSync({}, 'two-way', { pathLimit: 'windows' });
+    userWriteCloud(t.world, 'CON.txt', 'x');
+    userWriteLocal(t.world, 'e\u0301.txt', 'nfd');
+    userWriteLocal(t.world, 'fine.txt', 'ok');
+    const { plan } = t.step();
+    expect(plan.actions.flatMap((a) => (a.op === 'reject' ? [[a.path, a.side, a.reason]] : []))).toEqual([
+      ['CON.txt', 'cloud', 'bad-name'],
+      ['e\u0301.txt', 'local', 'bad-name'],
+    ]);
+    expect(cloud(t, 'fine.txt')).toBe('ok');
+  });
+
+  it('more than massDeleteThreshold of the synced files gone (and at least massDeleteMinFiles) -> no deletes, the guard says so', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) files[`f${i}.txt`] = `c${i}`;
+    const t = inSync(files, 'two-way', { massDeleteMinFiles: 5, massDeleteThreshold: 0.5 });
+    for (let i = 0; i < 6; i++) userDeleteLocal(t.world, `f${i}.txt`);
+    userWriteLocal(t.world, 'new.txt', 'N');
+    t.observe();
+    const plan = t.plan();
+    expect(plan.guard).toEqual({ reason: 'mass-delete', gone: 6, synced: 10 });
+    expect(ops(plan.actions)).toEqual(['upload']);
+    expect(plan.held).toHaveLength(6);
+    // The held paths stay dirty: once confirmed, the deletes go through.
+    const confirmed = t.plan({ allowMassDelete: true });
+    expect(ops(confirmed.actions)).toEqual(Array<string>(6).fill('cloud-delete'));
+  });
+
+  it('the guard needs at least massDeleteMinFiles gone', () => {
+    const t = inSync({ 'a.txt': 'A', 'b.txt': 'B' });
+    userDeleteLocal(t.world, 'a.txt');
+    userDeleteLocal(t.world, 'b.txt');
+    t.observe();
+    expect(t.plan().guard).toBeNull();
+  });
+});
+
+describe('planner output', () => {
+  it('is canonical: parents before children, moves before creates, children deleted before parents', () => {
+    const t = inSync({ old: null, 'old/x.txt': 'X', m: null });
+    userDeleteLocal(t.world, 'old');
+    userMoveLocal(t.world, 'm', 'n');
+    userMkdirLocal(t.world, 'p');
+    userMkdirLocal(t.world, 'p/q');
+    userWriteLocal(t.world, 'p/q/r.txt', 'R');
+    const actions = sync(t);
+    expect(actions.map((a) => `${a.op} ${a.op === 'cloud-move' ? a.to : 'path' in a ? a.path : ''}`)).toEqual([
+      'cloud-delete old/x.txt',
+      'cloud-move n',
+      'cloud-delete old',
+      'cloud-mkdir p',
+      'cloud-mkdir p/q',
+      'upload p/q/r.txt',
+    ]);
+  });
+
+  it('is deterministic: the same trees and dirty paths in any order give the same plan', () => {
+    const build = (reverse: boolean) => {
+      const trees = createTrees();
+      const changes = [
+        { path: 'a', meta: { kind: 'dir' as const, size: 0, mtimeNs: '1', fileId: '1:1' } },
+        { path: 'a/b.txt', meta: { kind: 'file' as const, size: 1, mtimeNs: '2', fileId: '1:2', hash: 'h' } },
+        { path: 'c.txt', meta: { kind: 'file' as const, size: 1, mtimeNs: '3', fileId: '1:3' } },
+      ];
+      trees.applyLocal(reverse ? [...changes].reverse() : changes);
+      const dirty = trees.takeDirty();
+      return planActions({ trees, dirty: reverse ? dirty.reverse() : dirty, mode: 'two-way', options: DEFAULT_OPTIONS, terminal: 't', now: 0 });
+    };
+    expect(build(true)).toEqual(build(false));
+  });
+
+  it('plans only over dirty paths', () => {
+    const t = inSync({ 'a.txt': 'A' });
+    userWriteLocal(t.world, 'a.txt', 'A2');
+    t.observe();
+    t.trees.takeDirty();
+    expect(t.plan().actions).toEqual([]);
+  });
+});

@@ -1,0 +1,904 @@
+/**
+ * The planner (DESIGN.md section 3, ADR 0010): a pure, total, deterministic function from the
+ * three trees, the dirty paths, the mode and the options to a canonical, dependency-ordered list
+ * of actions, each naming the SPEC.md rule it follows. No IO, no clock (the caller passes `now`).
+ */
+import type { Action, CloudMeta, LocalMeta, Side, SyncedEntry, SyncMode, TaskOptions } from '../lib/model.js';
+import type { RelPath } from '../lib/names.js';
+import { baseName, compareRelPaths, joinRel, nameProblem, parentOf } from '../lib/names.js';
+import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
+import type { PlanMade } from '../events/types.js';
+import { unreachable } from '../lib/assert.js';
+import type { TreeView } from './trees.js';
+import { conflictPath } from './conflict-name.js';
+
+/** Everything the planner reads. */
+export interface PlanInput {
+  readonly trees: TreeView;
+  /** Paths changed since the last plan (any order; duplicates are fine). */
+  readonly dirty: Iterable<RelPath>;
+  readonly mode: SyncMode;
+  readonly options: TaskOptions;
+  /** This terminal's name, for conflict copy names. */
+  readonly terminal: string;
+  /** Milliseconds since the epoch, from the injected clock: conflict names only. */
+  readonly now: number;
+  /** The user confirmed a held mass delete: plan the deletes this time. */
+  readonly allowMassDelete?: boolean;
+  /** Whether the task's first synchronization rules apply (SPEC.md section 3); default: the synced tree is empty. */
+  readonly firstSync?: boolean;
+}
+
+/** What the planner decided. */
+export interface Plan {
+  /** Canonical, dependency-ordered actions. */
+  readonly actions: readonly Action[];
+  /** Set when the mass-delete guard held the deletes back. */
+  readonly guard: PlanMade['guard'];
+  /** Paths whose deletes were held: the caller keeps them dirty for the next plan. */
+  readonly held: readonly RelPath[];
+}
+
+/** Windows' MAX_PATH, applied to the relative path when `pathLimit` is `windows` (ADR 0010). */
+export const WINDOWS_PATH_LIMIT = 260;
+
+type Content = 'gone' | 'same' | 'changed';
+
+interface Item {
+  readonly a: RelPath;
+  readonly s: SyncedEntry;
+  readonly lp: RelPath | null;
+  readonly l: LocalMeta | null;
+  readonly cp: RelPath | null;
+  readonly c: CloudMeta | null;
+  readonly lMoved: boolean;
+  readonly cMoved: boolean;
+  readonly ls: Content;
+  readonly cs: Content;
+  /** Whether the local copy keeps its place in the end (not deleted, not renamed aside). */
+  keepLocal: boolean;
+  keepCloud: boolean;
+  state: 'new' | 'busy' | 'done';
+  t: RelPath;
+}
+
+/** Phase-2 step whose path is resolved when it is emitted. */
+type Structural =
+  | { readonly kind: 'move'; readonly side: Side; readonly pre: RelPath; readonly to: RelPath; readonly ident: string; readonly rule: string }
+  | { readonly kind: 'mkdir'; readonly side: Side; readonly path: RelPath; readonly rule: string }
+  | { readonly kind: 'rmdir'; readonly side: Side; readonly pre: RelPath; readonly local: LocalMeta | null; readonly cloud: CloudMeta | null; readonly rule: string };
+
+const RANK: Record<Action['op'], number> = {
+  forget: 0,
+  'conflict-rename': 1,
+  'cloud-delete': 2,
+  'local-delete': 2,
+  'cloud-move': 3,
+  'local-move': 3,
+  'cloud-mkdir': 3,
+  'local-mkdir': 3,
+  upload: 4,
+  download: 4,
+  link: 5,
+  reject: 6,
+};
+
+function sameLocalContent(l: LocalMeta, s: SyncedEntry): boolean {
+  if (l.kind !== s.kind) return false;
+  if (l.kind === 'dir') return true;
+  if (l.hash !== undefined && s.hash !== undefined) return l.hash === s.hash && l.size === s.size;
+  return l.size === s.size && l.mtimeNs === s.mtimeNs;
+}
+
+function sameCloudContent(c: CloudMeta, s: SyncedEntry): boolean {
+  if (c.kind !== s.kind) return false;
+  if (c.kind === 'dir') return true;
+  if (c.hash !== undefined && s.hash !== undefined) return c.hash === s.hash && c.size === s.size;
+  return c.id === s.cloudId && c.version === s.cloudVersion;
+}
+
+function sameContent(l: LocalMeta, c: CloudMeta): boolean {
+  if (l.kind !== c.kind) return false;
+  if (l.kind === 'dir') return true;
+  return l.hash !== undefined && l.hash === c.hash && l.size === c.size;
+}
+
+/** Strict ancestors of a path, deepest first, root excluded. */
+function ancestors(path: RelPath): RelPath[] {
+  const out: RelPath[] = [];
+  for (let p = parentOf(path); p !== ''; p = parentOf(p)) out.push(p);
+  return out;
+}
+
+/** The path `path` ends at once the subtree moves in `moves` (keyed by source) are applied. */
+function rewrite(moves: ReadonlyMap<RelPath, RelPath>, path: RelPath): RelPath {
+  if (moves.size === 0) return path;
+  for (let q = path; ; q = parentOf(q)) {
+    const to = moves.get(q);
+    if (to !== undefined) return to + path.slice(q.length);
+    if (q === '') return path;
+  }
+}
+
+/**
+ * Plans the actions that bring the two sides into agreement (two-way) or back the local side up
+ * (upload), for the dirty paths only. Same inputs in any order give the same output.
+ *
+ * @example
+ * const plan = planActions({ trees, dirty: trees.takeDirty(), mode: 'two-way', options: DEFAULT_OPTIONS, terminal: 'laptop', now });
+ */
+export function planActions(input: PlanInput): Plan {
+  const { trees, mode, options } = input;
+  const filter = createPathFilter(options.filters);
+  const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
+  const upload = mode === 'upload';
+
+  // ---- candidates: dirty, not ignored on any side (filters apply identically to both sides).
+  const ignored = (p: RelPath): boolean => {
+    const l = trees.local(p);
+    const c = trees.cloud(p);
+    const s = trees.synced(p);
+    return (
+      (l !== undefined && filter.ignores(p, l.kind, l.size)) ||
+      (c !== undefined && filter.ignores(p, c.kind, c.size)) ||
+      (s !== undefined && filter.ignores(p, s.kind, s.size))
+    );
+  };
+  const cands = [...new Set(input.dirty)].filter((p) => p !== '' && !ignored(p)).sort(compareRelPaths);
+
+  // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
+  const goneLocal = new Map<string, RelPath>();
+  const goneCloud = new Map<string, RelPath>();
+  for (const a of cands) {
+    const s = trees.synced(a);
+    if (s === undefined) continue;
+    const l = trees.local(a);
+    if (s.fileId !== undefined && (l === undefined || l.kind !== s.kind || l.fileId !== s.fileId) && !goneLocal.has(s.fileId)) goneLocal.set(s.fileId, a);
+    const c = trees.cloud(a);
+    if (s.cloudId !== undefined && (c === undefined || c.kind !== s.kind || c.id !== s.cloudId) && !goneCloud.has(s.cloudId)) goneCloud.set(s.cloudId, a);
+  }
+  const lm = new Map<RelPath, RelPath>();
+  const lmInv = new Map<RelPath, RelPath>();
+  const cm = new Map<RelPath, RelPath>();
+  const cmInv = new Map<RelPath, RelPath>();
+  for (const b of cands) {
+    const l = trees.local(b);
+    const sb = trees.synced(b);
+    if (l !== undefined && (sb === undefined || sb.fileId !== l.fileId)) {
+      const a = goneLocal.get(l.fileId);
+      const s = a === undefined ? undefined : trees.synced(a);
+      // A reused inode is not a move: confirm by kind, and for files by size and mtime (or hash).
+      const confirmed =
+        s !== undefined && s.kind === l.kind && (l.kind === 'dir' || (l.size === s.size && (l.mtimeNs === s.mtimeNs || (l.hash !== undefined && l.hash === s.hash))));
+      if (a !== undefined && confirmed && !lm.has(a)) {
+        lm.set(a, b);
+        lmInv.set(b, a);
+      }
+    }
+    const c = trees.cloud(b);
+    if (!upload && c !== undefined && (sb === undefined || sb.cloudId !== c.id)) {
+      const a = goneCloud.get(c.id);
+      const s = a === undefined ? undefined : trees.synced(a);
+      if (a !== undefined && s !== undefined && s.kind === c.kind && !cm.has(a)) {
+        cm.set(a, b);
+        cmInv.set(b, a);
+      }
+    }
+  }
+
+  // ---- output collections
+  const early: Action[] = [];
+  const structural: Structural[] = [];
+  const late: Action[] = [];
+  const plannedMoves: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
+  const plannedMovesInv: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
+  const creates: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  const createAnc: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  const leaving: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  const usedNames = new Set<RelPath>();
+
+  const problem = (path: RelPath): { reason: 'bad-name' | 'path-too-long'; message: string } | null => {
+    for (const seg of path.split('/')) {
+      const p = nameProblem(seg, options.pathLimit);
+      if (p !== null) return { reason: 'bad-name', message: `The name "${seg}" cannot be held on the other side (${p}); rename it.` };
+    }
+    if (options.pathLimit === 'windows' && path.length > WINDOWS_PATH_LIMIT) {
+      return { reason: 'path-too-long', message: `The path is longer than ${WINDOWS_PATH_LIMIT} characters; shorten it.` };
+    }
+    return null;
+  };
+  /** Records a reject and returns false when `path` cannot be created on the other side of `origin`. */
+  const creatable = (path: RelPath, origin: Side): boolean => {
+    const p = problem(path);
+    if (p === null) return true;
+    late.push({ op: 'reject', path, side: origin, reason: p.reason, message: p.message, rule: `limits/${p.reason}` });
+    return false;
+  };
+  const noteCreate = (side: Side, path: RelPath): void => {
+    creates[side].add(path);
+    for (const q of ancestors(path)) createAnc[side].add(q);
+  };
+  const existsFinally = (side: Side, path: RelPath): boolean => {
+    if (creates[side].has(path)) return true;
+    let pre = path;
+    for (let q = path; q !== ''; q = parentOf(q)) {
+      const from = plannedMovesInv[side].get(q);
+      if (from !== undefined) {
+        pre = from + path.slice(q.length);
+        break;
+      }
+    }
+    const here = side === 'local' ? trees.local(pre) : trees.cloud(pre);
+    return here !== undefined && here.kind === 'dir' && !leaving[side].has(pre);
+  };
+  /** Plans the folders a create at `path` on `side` needs, top down. */
+  const ensureParents = (side: Side, path: RelPath, rule: string): void => {
+    const missing: RelPath[] = [];
+    for (const q of ancestors(path)) {
+      if (existsFinally(side, q)) break;
+      missing.push(q);
+    }
+    // A file (or a stale entry) where a needed folder goes steps aside: both are kept.
+    for (const q of missing) {
+      const here = side === 'local' ? trees.local(q) : trees.cloud(q);
+      if (here !== undefined && here.kind !== 'dir' && !leaving[side].has(q)) stepAsideSynced(side, q, rule);
+    }
+    for (const q of missing.reverse()) {
+      structural.push({ kind: 'mkdir', side, path: q, rule });
+      noteCreate(side, q);
+    }
+  };
+  const taken = (p: RelPath): boolean => usedNames.has(p) || trees.local(p) !== undefined || trees.cloud(p) !== undefined;
+  const conflictName = (p: RelPath): RelPath => {
+    const name = conflictPath(p, input.terminal, input.now, taken);
+    usedNames.add(name);
+    return name;
+  };
+
+  const pushUpload = (path: RelPath, l: LocalMeta, c: CloudMeta | null, rule: string, source?: RelPath): void => {
+    if (!creatable(path, 'local')) return;
+    if (l.kind === 'dir') {
+      if (c === null) {
+        ensureParents('cloud', path, rule);
+        structural.push({ kind: 'mkdir', side: 'cloud', path, rule });
+        noteCreate('cloud', path);
+      }
+      return;
+    }
+    if (c === null) ensureParents('cloud', path, rule);
+    noteCreate('cloud', path);
+    const base = { op: 'upload' as const, path, local: l, cloudId: c === null ? null : c.id, baseVersion: c === null ? null : c.version, rule };
+    late.push(source === undefined || source === path ? base : { ...base, source });
+  };
+  const pushDownload = (path: RelPath, c: CloudMeta, expectLocal: LocalMeta | null, rule: string): void => {
+    if (!creatable(path, 'cloud')) return;
+    if (expectLocal === null) ensureParents('local', path, rule);
+    noteCreate('local', path);
+    if (c.kind === 'dir') {
+      structural.push({ kind: 'mkdir', side: 'local', path, rule });
+      return;
+    }
+    late.push({ op: 'download', path, cloud: c, expectLocal, rule });
+  };
+  const pushDelete = (side: Side, pre: RelPath, l: LocalMeta | null, c: CloudMeta | null, rule: string): void => {
+    leaving[side].add(pre);
+    const kind = side === 'local' ? l?.kind : c?.kind;
+    if (kind === 'dir') {
+      structural.push({ kind: 'rmdir', side, pre, local: l, cloud: c, rule });
+      return;
+    }
+    if (side === 'local' && l !== null) early.push({ op: 'local-delete', path: pre, expect: l, how: options.cloudDeletes, rule });
+    if (side === 'cloud' && c !== null) early.push({ op: 'cloud-delete', path: pre, id: c.id, version: c.version, rule });
+  };
+  const pushMove = (side: Side, pre: RelPath, to: RelPath, ident: string, rule: string): boolean => {
+    if (!creatable(to, side === 'local' ? 'cloud' : 'local')) return false;
+    structural.push({ kind: 'move', side, pre, to, ident, rule });
+    plannedMoves[side].set(pre, to);
+    plannedMovesInv[side].set(to, pre);
+    leaving[side].add(pre);
+    noteCreate(side, to);
+    return true;
+  };
+
+  const stepped = new Map<string, RelPath>();
+  const stepAside = (side: Side, from: RelPath, rule: string): RelPath | null => {
+    const key = `${side}\u0000${from}`;
+    const done = stepped.get(key);
+    if (done !== undefined) return done;
+    const aside = conflictName(from);
+    if (!creatable(aside, side)) return null;
+    stepped.set(key, aside);
+    early.push({ op: 'conflict-rename', side, from, to: aside, rule });
+    leaving[side].add(from);
+    // Entries below a folder that stepped aside follow it.
+    plannedMoves[side].set(from, aside);
+    plannedMovesInv[side].set(aside, from);
+    return aside;
+  };
+  /** Steps an entry aside once and, in two-way mode, syncs it under its new name. */
+  const stepAsideSynced = (side: Side, from: RelPath, rule: string): void => {
+    if (stepped.has(`${side}\u0000${from}`)) return;
+    const aside = stepAside(side, from, rule);
+    if (aside === null || upload) return;
+    if (side === 'local') {
+      const l = trees.local(from);
+      if (l !== undefined) pushUpload(aside, l, null, rule);
+    } else {
+      const c = trees.cloud(from);
+      if (c !== undefined) pushDownload(aside, c, null, rule);
+    }
+  };
+  /** What `side` holds at final path `t` once the planned moves and removals are done (pre-plan entries only). */
+  const occupantAt = (side: Side, t: RelPath): { pre: RelPath; kind: 'file' | 'dir'; id: string } | null => {
+    let pre = t;
+    let root: RelPath | null = null;
+    for (let q = t; q !== ''; q = parentOf(q)) {
+      const from = plannedMovesInv[side].get(q);
+      if (from !== undefined) {
+        pre = from + t.slice(q.length);
+        root = from;
+        break;
+      }
+    }
+    for (let q = pre; q !== '' && q !== root; q = parentOf(q)) if (leaving[side].has(q)) return null;
+    if (root === null && leaving[side].has('')) return null;
+    const here = side === 'local' ? trees.local(pre) : trees.cloud(pre);
+    if (here === undefined) return null;
+    return { pre, kind: here.kind, id: side === 'local' ? (here as LocalMeta).fileId : (here as CloudMeta).id };
+  };
+
+  // ---- items: the synced entries of dirty paths, followed to where each side has them now.
+  const items: Item[] = [];
+  const byLocal = new Map<RelPath, Item>();
+  const byCloud = new Map<RelPath, Item>();
+  for (const a of cands) {
+    const s = trees.synced(a);
+    if (s === undefined) continue;
+    let lp: RelPath | null = lm.get(a) ?? null;
+    let l: LocalMeta | null = lp === null ? null : (trees.local(lp) ?? null);
+    if (lp === null) {
+      const here = trees.local(a);
+      if (here !== undefined && here.kind === s.kind && !lmInv.has(a)) {
+        lp = a;
+        l = here;
+      }
+    }
+    let cp: RelPath | null = cm.get(a) ?? null;
+    let c: CloudMeta | null = cp === null ? null : (trees.cloud(cp) ?? null);
+    if (cp === null) {
+      if (upload) {
+        // Upload mode follows the item this task uploaded, wherever the cloud moved it.
+        const here = trees.cloud(a);
+        const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
+        const there = where === undefined ? undefined : trees.cloud(where);
+        if (where !== undefined && there !== undefined && there.kind === s.kind) {
+          cp = where;
+          c = there;
+        }
+      } else {
+        const here = trees.cloud(a);
+        if (here !== undefined && here.kind === s.kind && !cmInv.has(a)) {
+          cp = a;
+          c = here;
+        }
+      }
+    }
+    const ls: Content = l === null ? 'gone' : sameLocalContent(l, s) ? 'same' : 'changed';
+    const cs: Content = c === null ? 'gone' : sameCloudContent(c, s) ? 'same' : 'changed';
+    const item: Item = { a, s, lp, l, cp, c, lMoved: lp !== null && lp !== a, cMoved: !upload && cp !== null && cp !== a, ls, cs, keepLocal: l !== null, keepCloud: c !== null, state: 'new', t: a };
+    items.push(item);
+    if (lp !== null) byLocal.set(lp, item);
+    if (cp !== null) byCloud.set(cp, item);
+  }
+
+  // The final path of an item depends on the moves planned for its ancestors: decide those first.
+  const finalPath = (side: Side, path: RelPath): RelPath => {
+    const parent = parentOf(path);
+    for (const q of [parent, ...ancestors(parent)]) {
+      if (q === '') break;
+      const owner = (side === 'local' ? byLocal : byCloud).get(q);
+      if (owner !== undefined && owner.state === 'new') decide(owner);
+    }
+    return joinRel(rewrite(plannedMoves[side], parent), baseName(path));
+  };
+
+  const conflictPolicy = options.conflicts;
+  const decide = (it: Item): void => {
+    if (it.state !== 'new') return;
+    it.state = 'busy';
+    if (upload) decideUpload(it);
+    else decideTwoWay(it);
+    it.state = 'done';
+  };
+
+  // Upload mode keeps the synced tree keyed by local path and puts new and moved entries at their
+  // local path; only an existing item's content follows the cloud item by id (ADR 0010).
+  const uploadTarget = (lp: RelPath): RelPath => lp;
+  const decideUpload = (it: Item): void => {
+    const { a, lp, l, cp, c } = it;
+    if (l === null || lp === null) {
+      // SPEC 2.2: a local delete does nothing, unless deleteInCloud.
+      if (options.deleteInCloud && c !== null && cp !== null) {
+        pushDelete('cloud', cp, null, c, 'upload/delete/delete-in-cloud');
+        if (cp !== a) early.push({ op: 'forget', path: a, rule: 'upload/delete/delete-in-cloud' });
+      }
+      return;
+    }
+    if (c === null || cp === null) {
+      // SPEC 2.2: the cloud deleted an item this task uploaded: upload it again.
+      const t = uploadTarget(lp);
+      const occupant = trees.cloud(t);
+      const live = occupant !== undefined && !leaving.cloud.has(t) ? occupant : null;
+      // Something else now holds the path in the cloud: a file takes a new version, another kind steps aside.
+      if (live !== null && live.kind !== l.kind) stepAside('cloud', t, 'upload/cloud-deleted/reupload');
+      pushUpload(t, l, live !== null && live.kind === l.kind ? live : null, 'upload/cloud-deleted/reupload');
+      if (t !== a) early.push({ op: 'forget', path: a, rule: 'upload/cloud-deleted/reupload' });
+      it.t = t;
+      return;
+    }
+    // The backup follows the cloud item: a local move moves it, otherwise it stays where the cloud put it.
+    let where = cp;
+    if (it.lMoved) {
+      const to = uploadTarget(lp);
+      const occupant = trees.cloud(to);
+      // A cloud entry this task does not follow holds the destination: it steps aside (never the local side).
+      if (to !== cp && occupant !== undefined && occupant.id !== c.id && !leaving.cloud.has(to) && !byCloud.has(to)) stepAside('cloud', to, 'upload/move');
+      if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
+    } else {
+      where = finalPath('cloud', cp);
+      // The cloud moved the item onto a path the local side uses for something else: that path
+      // must hold the local entry's backup, so the followed item steps aside (still followed by id).
+      if (where !== lp && trees.local(where) !== undefined) {
+        const aside = stepAside('cloud', where, 'upload/cloud-moved-onto-local-path');
+        if (aside !== null) where = aside;
+      }
+    }
+    it.t = where;
+    if (it.ls === 'changed') {
+      pushUpload(where, l, c, 'upload/modify', lp);
+      if (lp !== a && where === lp) return;
+    }
+    // Keep the synced record keyed by the local path when the move re-keyed it elsewhere.
+    if (it.lMoved && where !== lp && it.ls !== 'changed') {
+      early.push({ op: 'forget', path: a, rule: 'upload/move' });
+    }
+    if (it.lMoved && cp !== a && it.ls !== 'changed') {
+      early.push({ op: 'forget', path: a, rule: 'upload/move' });
+      late.push({ op: 'link', path: where, local: l, cloud: c, rule: 'upload/move' });
+    }
+  };
+
+  const decideTwoWay = (it: Item): void => {
+    const { a, s, lp, l, cp, c, ls, cs } = it;
+    const isDir = s.kind === 'dir';
+    if (l === null && c === null) {
+      early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/deleted-both' });
+      return;
+    }
+    if (l === null || lp === null) {
+      if (c === null || cp === null) return;
+      if (cs === 'changed') {
+        // SPEC 2.1: deleted vs modified: the modification wins, restored locally.
+        const t = finalPath('cloud', cp);
+        it.t = t;
+        pushDownload(t, c, null, 'two-way/concurrent/deleted-vs-modified');
+        if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/deleted-vs-modified' });
+        return;
+      }
+      it.keepCloud = false;
+      pushDelete('cloud', cp, null, c, isDir ? 'two-way/delete/local-folder' : 'two-way/delete/local');
+      if (cp !== a) early.push({ op: 'forget', path: a, rule: 'two-way/delete/local' });
+      return;
+    }
+    if (c === null || cp === null) {
+      if (ls === 'changed') {
+        // SPEC 2.1: modified vs deleted: the local content is uploaded again.
+        const t = finalPath('local', lp);
+        it.t = t;
+        pushUpload(t, l, null, 'two-way/concurrent/modified-vs-deleted');
+        if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/modified-vs-deleted' });
+        return;
+      }
+      it.keepLocal = false;
+      pushDelete('local', lp, l, null, isDir ? 'two-way/delete/cloud-folder' : 'two-way/delete/cloud');
+      if (lp !== a) early.push({ op: 'forget', path: a, rule: 'two-way/delete/cloud' });
+      return;
+    }
+    // Both sides still hold the item. Which content wins?
+    const bothChanged = ls === 'changed' && cs === 'changed';
+    const identical = bothChanged && sameContent(l, c);
+    const keepBoth = bothChanged && !identical && conflictPolicy === 'keep-both';
+    const cloudWins = bothChanged && !identical && conflictPolicy === 'cloud-wins';
+    // Where it ends: the cloud's move wins over the local one (SPEC 2.1 moved to A / moved to B).
+    const t = it.cMoved || !it.lMoved ? finalPath('cloud', cp) : finalPath('local', lp);
+    it.t = t;
+    const moveRule = it.cMoved && it.lMoved ? 'two-way/concurrent/moved-vs-moved' : 'two-way/move';
+    let syncedAt: RelPath | null = a;
+    if (keepBoth || cloudWins) {
+      // The local copy steps aside (renamed, or trashed): it does not move.
+      if (keepBoth) {
+        const aside = conflictName(lp);
+        if (creatable(aside, 'local')) {
+          early.push({ op: 'conflict-rename', side: 'local', from: lp, to: aside, rule: 'two-way/concurrent/modified-differently/keep-both' });
+          pushUpload(finalPath('local', aside), l, null, 'two-way/concurrent/modified-differently/keep-both');
+        }
+      } else {
+        early.push({ op: 'local-delete', path: lp, expect: l, how: 'trash', rule: 'two-way/concurrent/modified-differently/cloud-wins' });
+      }
+      leaving.local.add(lp);
+      it.keepLocal = false;
+      const rule = keepBoth ? 'two-way/concurrent/modified-differently/keep-both' : 'two-way/concurrent/modified-differently/cloud-wins';
+      if (finalPath('cloud', cp) !== t && pushMove('cloud', cp, t, c.id, moveRule) && cp === a) syncedAt = t;
+      pushDownload(t, c, null, rule);
+      if (t !== a && syncedAt !== t) early.push({ op: 'forget', path: a, rule });
+      return;
+    }
+    if (finalPath('local', lp) !== t && pushMove('local', lp, t, l.fileId, moveRule) && lp === a) syncedAt = t;
+    if (finalPath('cloud', cp) !== t && pushMove('cloud', cp, t, c.id, moveRule) && cp === a) syncedAt = t;
+    if (t !== a && syncedAt === a && ancestorRekeys(a, t)) syncedAt = t;
+    const moved = it.lMoved || it.cMoved;
+    const contentRule = moved ? 'two-way/concurrent/moved-vs-modified' : null;
+    if (identical) {
+      late.push({ op: 'link', path: t, local: l, cloud: c, rule: 'two-way/concurrent/modified-identically' });
+    } else if (bothChanged) {
+      // local-wins: the cloud's content stays in its version history.
+      pushUpload(t, l, c, 'two-way/concurrent/modified-differently/local-wins');
+    } else if (ls === 'changed') {
+      pushUpload(t, l, c, contentRule ?? 'two-way/modify/local');
+    } else if (cs === 'changed') {
+      pushDownload(t, c, l, contentRule ?? 'two-way/modify/cloud');
+    } else if (t !== a && syncedAt !== t) {
+      // Both sides already agree on the new place: record it there.
+      late.push({ op: 'link', path: t, local: l, cloud: c, rule: moveRule });
+    }
+    if (t !== a && syncedAt !== t) early.push({ op: 'forget', path: a, rule: moveRule });
+  };
+
+  /** True when a planned move of an ancestor re-keys the synced entry at `a` to `t`. */
+  const ancestorRekeys = (a: RelPath, t: RelPath): boolean => {
+    for (const q of ancestors(a)) {
+      for (const side of ['local', 'cloud'] as const) {
+        const to = plannedMoves[side].get(q);
+        if (to !== undefined && trees.synced(q) !== undefined && to + a.slice(q.length) === t) return true;
+      }
+    }
+    return false;
+  };
+
+  for (const it of items) decide(it);
+  // Where synced items end: a fresh entry landing on one of these paths must step aside.
+  const claims = new Set<RelPath>();
+  for (const it of items) if (!upload && (it.keepLocal || it.keepCloud)) claims.add(it.t);
+
+  // ---- a deleted folder survives where the other side still keeps something in it (SPEC 2.1).
+  const rmdirs = structural.filter((x): x is Extract<Structural, { kind: 'rmdir' }> => x.kind === 'rmdir');
+  rmdirs.sort((x, y) => compareRelPaths(y.pre, x.pre));
+  const cancelled = new Set<Structural>();
+  const keepsSomething = (side: Side, dir: RelPath): boolean => {
+    if (createAnc[side].has(dir)) return true;
+    for (const child of trees.children(side, dir)) {
+      if (!leaving[side].has(child) && !ignored(child)) return true;
+    }
+    return false;
+  };
+  for (const r of rmdirs) {
+    if (keepsSomething(r.side, r.pre)) {
+      cancelled.add(r);
+      leaving[r.side].delete(r.pre);
+      const other: Side = r.side === 'local' ? 'cloud' : 'local';
+      // Upload mode never creates anything locally: the cloud folder simply stays.
+      if (!upload && !existsFinally(other, r.pre)) {
+        ensureParents(other, r.pre, 'two-way/concurrent/deleted-folder-vs-added-inside');
+        structural.push({ kind: 'mkdir', side: other, path: r.pre, rule: 'two-way/concurrent/deleted-folder-vs-added-inside' });
+        noteCreate(other, r.pre);
+      }
+      claims.add(r.pre);
+    }
+  }
+
+
+  // ---- new entries: present on a side, not the continuation of a synced entry.
+  interface Fresh {
+    l: LocalMeta | null;
+    lp: RelPath | null;
+    c: CloudMeta | null;
+    cp: RelPath | null;
+  }
+  const fresh = new Map<RelPath, Fresh>();
+  const freshAt = (t: RelPath): Fresh => {
+    let f = fresh.get(t);
+    if (f === undefined) {
+      f = { l: null, lp: null, c: null, cp: null };
+      fresh.set(t, f);
+    }
+    return f;
+  };
+  for (const p of cands) {
+    const s = trees.synced(p);
+    const l = trees.local(p);
+    if (l !== undefined && !lmInv.has(p) && (s === undefined || s.kind !== l.kind || lm.has(p))) {
+      const f = freshAt(upload ? uploadTarget(p) : finalPath('local', p));
+      f.l = l;
+      f.lp = p;
+    }
+    const c = trees.cloud(p);
+    if (!upload && c !== undefined && !cmInv.has(p) && (s === undefined || s.kind !== c.kind || cm.has(p))) {
+      const f = freshAt(finalPath('cloud', p));
+      f.c = c;
+      f.cp = p;
+    }
+  }
+  const handleFresh = (t: RelPath, l: LocalMeta | null, lp: RelPath | null, c: CloudMeta | null, cp: RelPath | null): void => {
+    if (!upload && claims.has(t)) {
+      // A synced item ends here (e.g. moved here on the other side): the fresh entry steps aside.
+      if (l !== null && lp !== null) stepAsideSynced('local', lp, 'two-way/concurrent/created-vs-moved');
+      if (c !== null && cp !== null) stepAsideSynced('cloud', cp, 'two-way/concurrent/created-vs-moved');
+      return;
+    }
+    if (upload) {
+      if (l === null || lp === null) return;
+      const at = occupantAt('cloud', t);
+      const occupant = at === null ? undefined : trees.cloud(at.pre);
+      if (at === null || occupant === undefined) {
+        pushUpload(t, l, null, 'upload/create', lp);
+      } else if (at.pre !== t) {
+        // Something moves in where this entry goes: it steps aside first.
+        stepAside('cloud', at.pre, 'upload/create');
+        pushUpload(t, l, null, 'upload/create', lp);
+      } else if (occupant.kind === l.kind) {
+        if (sameContent(l, occupant)) late.push({ op: 'link', path: t, local: l, cloud: occupant, rule: 'first-sync/same-content' });
+        else if (l.kind === 'file') pushUpload(t, l, occupant, 'first-sync/different-content');
+        else late.push({ op: 'link', path: t, local: l, cloud: occupant, rule: 'first-sync/folder-folder' });
+      } else {
+        // Upload mode never touches the local side: the cloud entry steps aside.
+        const aside = conflictName(t);
+        early.push({ op: 'conflict-rename', side: 'cloud', from: t, to: aside, rule: 'first-sync/file-vs-folder' });
+        leaving.cloud.add(t);
+        pushUpload(t, l, null, 'first-sync/file-vs-folder');
+      }
+      return;
+    }
+    // A fresh entry may land where a synced item now ends (e.g. it was deleted there on this side).
+    if (l !== null && lp !== null && c !== null && cp !== null) {
+      if (l.kind === 'dir' && c.kind === 'dir') {
+        late.push({ op: 'link', path: t, local: l, cloud: c, rule: firstSync ? 'first-sync/folder-folder' : 'two-way/concurrent/created-both' });
+      } else if (l.kind === 'file' && c.kind === 'file') {
+        if (sameContent(l, c)) {
+          late.push({ op: 'link', path: t, local: l, cloud: c, rule: firstSync ? 'first-sync/same-content' : 'two-way/concurrent/modified-identically' });
+        } else if (firstSync || conflictPolicy === 'local-wins') {
+          pushUpload(t, l, c, firstSync ? 'first-sync/different-content' : 'two-way/concurrent/modified-differently/local-wins');
+        } else if (conflictPolicy === 'cloud-wins') {
+          early.push({ op: 'local-delete', path: lp, expect: l, how: 'trash', rule: 'two-way/concurrent/modified-differently/cloud-wins' });
+          leaving.local.add(lp);
+          pushDownload(t, c, null, 'two-way/concurrent/modified-differently/cloud-wins');
+        } else {
+          const aside = conflictName(lp);
+          if (creatable(aside, 'local')) {
+            early.push({ op: 'conflict-rename', side: 'local', from: lp, to: aside, rule: 'two-way/concurrent/modified-differently/keep-both' });
+            leaving.local.add(lp);
+            pushUpload(finalPath('local', aside), l, null, 'two-way/concurrent/modified-differently/keep-both');
+            pushDownload(t, c, null, 'two-way/concurrent/modified-differently/keep-both');
+          }
+        }
+      } else {
+        // SPEC 2.1 / 3: file vs folder: the file is renamed with a conflict suffix, both kept on both sides.
+        const rule = firstSync ? 'first-sync/file-vs-folder' : 'two-way/concurrent/file-vs-folder';
+        if (l.kind === 'file') {
+          const aside = conflictName(lp);
+          if (creatable(aside, 'local')) {
+            early.push({ op: 'conflict-rename', side: 'local', from: lp, to: aside, rule });
+            leaving.local.add(lp);
+            pushUpload(finalPath('local', aside), l, null, rule);
+            pushDownload(t, c, null, rule);
+          }
+        } else {
+          const aside = conflictName(cp);
+          if (creatable(aside, 'cloud')) {
+            early.push({ op: 'conflict-rename', side: 'cloud', from: cp, to: aside, rule });
+            leaving.cloud.add(cp);
+            pushDownload(finalPath('cloud', aside), c, null, rule);
+            pushUpload(t, l, null, rule);
+          }
+        }
+      }
+      return;
+    }
+    if (l !== null && lp !== null) {
+      const occupant = trees.cloud(t);
+      if (occupant !== undefined && !leaving.cloud.has(t) && occupant.kind !== l.kind && occupant.kind === 'file' && l.kind === 'dir') {
+        // A synced cloud file the other side kept (e.g. modified) where a local folder now is.
+        const aside = conflictName(t);
+        early.push({ op: 'conflict-rename', side: 'cloud', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
+        leaving.cloud.add(t);
+        pushDownload(aside, occupant, null, 'two-way/concurrent/file-vs-folder');
+      }
+      pushUpload(t, l, null, l.kind === 'dir' ? 'two-way/create/local-folder' : 'two-way/create/local');
+      return;
+    }
+    if (c !== null && cp !== null) {
+      const occupant = trees.local(t);
+      if (occupant !== undefined && !leaving.local.has(t) && occupant.kind !== c.kind && occupant.kind === 'file' && c.kind === 'dir') {
+        const aside = conflictName(t);
+        early.push({ op: 'conflict-rename', side: 'local', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
+        leaving.local.add(t);
+        pushUpload(aside, occupant, null, 'two-way/concurrent/file-vs-folder');
+      }
+      pushDownload(t, c, null, c.kind === 'dir' ? 'two-way/create/cloud-folder' : 'two-way/create/cloud');
+    }
+  };
+  for (const key of [...fresh.keys()].sort(compareRelPaths)) {
+    const f = fresh.get(key) as Fresh;
+    // Recomputed: a parent may have stepped aside since the grouping.
+    const tl = f.lp === null ? null : upload ? uploadTarget(f.lp) : finalPath('local', f.lp);
+    const tc = f.cp === null ? null : finalPath('cloud', f.cp);
+    if (tl !== null && tc !== null && tl !== tc) {
+      handleFresh(tl, f.l, f.lp, null, null);
+      handleFresh(tc, null, null, f.c, f.cp);
+    } else {
+      handleFresh(tl ?? tc ?? key, f.l, f.lp, f.c, f.cp);
+    }
+  }
+
+  // ---- mass-delete guard (SPEC 5).
+  const liveStructural = structural.filter((x) => !cancelled.has(x));
+  const fileDeletes = new Set<Action>(early.filter((x) => (x.op === 'cloud-delete' || x.op === 'local-delete') && x.rule.includes('/delete/')));
+  const gone = fileDeletes.size;
+  const synced = trees.syncedFileCount();
+  let guard: Plan['guard'] = null;
+  const held: RelPath[] = [];
+  let keepEarly = early;
+  let keepStructural = liveStructural;
+  if (!input.allowMassDelete && gone >= options.massDeleteMinFiles && gone > options.massDeleteThreshold * synced) {
+    guard = { reason: 'mass-delete', gone, synced };
+    const isHeld = (x: Action): boolean => fileDeletes.has(x);
+    for (const x of early) if (isHeld(x) && (x.op === 'cloud-delete' || x.op === 'local-delete')) held.push(x.path);
+    keepEarly = early.filter((x) => !isHeld(x));
+    keepStructural = liveStructural.filter((x) => {
+      if (x.kind === 'rmdir') held.push(x.pre);
+      return x.kind !== 'rmdir';
+    });
+  }
+
+  const early2 = sortActions(keepEarly);
+  const actions = [...early2, ...orderStructural(keepStructural, early2), ...sortActions(late)];
+  return { actions: dedupe(actions), guard, held: [...new Set(held)].sort(compareRelPaths) };
+}
+
+function actionKey(a: Action): RelPath {
+  switch (a.op) {
+    case 'upload':
+    case 'download':
+    case 'cloud-mkdir':
+    case 'local-mkdir':
+    case 'cloud-delete':
+    case 'local-delete':
+    case 'link':
+    case 'reject':
+    case 'forget':
+      return a.path;
+    case 'cloud-move':
+    case 'local-move':
+      return a.to;
+    case 'conflict-rename':
+      return a.from;
+    default:
+      return unreachable(a, 'action');
+  }
+}
+
+function sortActions(list: readonly Action[]): Action[] {
+  return [...list].sort((x, y) => RANK[x.op] - RANK[y.op] || compareRelPaths(actionKey(x), actionKey(y)) || cmpStr(x.op, y.op) || cmpStr(JSON.stringify(x), JSON.stringify(y)));
+}
+
+function cmpStr(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Keeps the phase order already built, dropping repeated bookkeeping (one forget or link a path). */
+function dedupe(list: readonly Action[]): Action[] {
+  const seen = new Set<string>();
+  const out: Action[] = [];
+  for (const a of list) {
+    if (a.op === 'forget' || a.op === 'link') {
+      const k = `${a.op}\u0000${a.path}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Orders moves, folder creations and folder deletes so that each finds its parent and its
+ * destination free: a step waits while its destination's parent is still to be created, while a
+ * pending move or delete still occupies its destination, and (deletes) while something below it
+ * is still to leave. Each pass emits the ready steps in canonical order; a cycle (a swap) falls
+ * back to canonical order. A move's source is resolved through the moves already emitted.
+ */
+function orderStructural(steps: readonly Structural[], before: readonly Action[]): Action[] {
+  const emitted: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
+  // Entries renamed aside earlier in the plan carry their subtrees with them.
+  for (const a of before) if (a.op === 'conflict-rename') emitted[a.side].set(a.from, a.to);
+  const key = (x: Structural): RelPath => (x.kind === 'move' ? x.to : x.kind === 'mkdir' ? x.path : x.pre);
+  const order = (x: Structural): number => (x.kind === 'rmdir' ? 0 : x.kind === 'move' ? 1 : 2);
+  let pending = [...steps].sort((x, y) => compareRelPaths(key(x), key(y)) || order(x) - order(y) || cmpStr(x.side, y.side) || cmpStr(JSON.stringify(x), JSON.stringify(y)));
+  const seenMkdir = new Set<string>();
+  pending = pending.filter((x) => {
+    if (x.kind !== 'mkdir') return true;
+    const k = `${x.side}\u0000${x.path}`;
+    if (seenMkdir.has(k)) return false;
+    seenMkdir.add(k);
+    return true;
+  });
+  const out: Action[] = [];
+  const current = (side: Side, pre: RelPath): RelPath => rewrite(emitted[side], pre);
+  const emit = (x: Structural): void => {
+    switch (x.kind) {
+      case 'move': {
+        const from = current(x.side, x.pre);
+        emitted[x.side].set(x.pre, x.to);
+        if (from === x.to) return;
+        out.push(x.side === 'local' ? { op: 'local-move', fileId: x.ident, from, to: x.to, rule: x.rule } : { op: 'cloud-move', id: x.ident, from, to: x.to, rule: x.rule });
+        return;
+      }
+      case 'mkdir':
+        out.push({ op: x.side === 'local' ? 'local-mkdir' : 'cloud-mkdir', path: x.path, rule: x.rule });
+        return;
+      case 'rmdir': {
+        const path = current(x.side, x.pre);
+        if (x.side === 'local' && x.local !== null) out.push({ op: 'local-delete', path, expect: x.local, how: 'trash', rule: x.rule });
+        if (x.side === 'cloud' && x.cloud !== null) out.push({ op: 'cloud-delete', path, id: x.cloud.id, version: x.cloud.version, rule: x.rule });
+        return;
+      }
+      default:
+        unreachable(x, 'step');
+    }
+  };
+  const parked = new Set<Structural>();
+  while (pending.length > 0) {
+    const creating: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+    const freeing: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+    const freeingBelow: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+    for (const x of pending) {
+      if (x.kind === 'mkdir') creating[x.side].add(x.path);
+      else {
+        const src = current(x.side, x.pre);
+        freeing[x.side].add(src);
+        for (const q of ancestors(src)) freeingBelow[x.side].add(q);
+        if (x.kind === 'move') creating[x.side].add(x.to);
+      }
+    }
+    const ready = (x: Structural): boolean => {
+      switch (x.kind) {
+        case 'mkdir':
+          return !creating[x.side].has(parentOf(x.path)) && !freeing[x.side].has(x.path);
+        case 'move':
+          return !creating[x.side].has(parentOf(x.to)) && !(freeing[x.side].has(x.to) && current(x.side, x.pre) !== x.to);
+        case 'rmdir':
+          return !freeingBelow[x.side].has(current(x.side, x.pre));
+        default:
+          return unreachable(x, 'step');
+      }
+    };
+    const now = pending.filter(ready);
+    if (now.length === 0) {
+      // A cycle (a swap, or an entry moving below where another must first leave): park one
+      // blocking move under a temporary name, then go on.
+      const blocker = pending.find((x) => x.kind === 'move' && !parked.has(x) && (creating[x.side].has(current(x.side, x.pre)) || pending.some((y) => y !== x && y.kind === 'move' && y.side === x.side && parentOf(y.to) === current(x.side, x.pre))));
+      if (blocker !== undefined && blocker.kind === 'move') {
+        parked.add(blocker);
+        const from = current(blocker.side, blocker.pre);
+        const tmp = joinRel(parentOf(from), `${TEMP_PREFIX}move-${baseName(from)}`);
+        emitted[blocker.side].set(blocker.pre, tmp);
+        out.push(blocker.side === 'local' ? { op: 'local-move', fileId: blocker.ident, from, to: tmp, rule: blocker.rule } : { op: 'cloud-move', id: blocker.ident, from, to: tmp, rule: blocker.rule });
+        continue;
+      }
+    }
+    const batch = now.length > 0 ? now : pending;
+    const inBatch = new Set(batch);
+    for (const x of batch) emit(x);
+    pending = pending.filter((x) => !inBatch.has(x));
+  }
+  return out;
+}

@@ -1,0 +1,329 @@
+/**
+ * The three trees of a task (DESIGN.md section 3) as one fold of its events: `LocalChanged` and
+ * `ActionSucceeded.local` build the local tree, `CloudChanged` and `ActionSucceeded.cloud` the cloud
+ * tree, `ActionSucceeded.synced` the synced tree. Each change marks its path dirty, so the planner
+ * only looks at what changed since the last plan. Stored in columns (see columns.ts, ADR 0010).
+ * Pure: no IO.
+ */
+import type { CloudMeta, EntryKind, LocalMeta, SyncedEntry } from '../lib/model.js';
+import type { RelPath } from '../lib/names.js';
+import { compareRelPaths } from '../lib/names.js';
+import { unreachable } from '../lib/assert.js';
+import type { CloudChange, FoldsyncEvent, LocalChange, SyncedChange } from '../events/types.js';
+import { CodeColumn, HashColumn, NumberColumn, PackedStrings, PathTable, PrefixPool } from './columns.js';
+
+/** Which of the three trees. */
+export type TreeName = 'local' | 'cloud' | 'synced';
+
+/** Read access to the three trees: what the planner needs. */
+export interface TreeView {
+  /** The local entry at `path`, if any. */
+  local(path: RelPath): LocalMeta | undefined;
+  /** The cloud entry at `path`, if any. */
+  cloud(path: RelPath): CloudMeta | undefined;
+  /** The synced entry at `path`, if any. */
+  synced(path: RelPath): SyncedEntry | undefined;
+  /** The paths directly below `path` that `tree` holds, in canonical order. */
+  children(tree: TreeName, path: RelPath): RelPath[];
+  /** How many files the synced tree holds (the mass-delete guard's denominator). */
+  syncedFileCount(): number;
+  /** Where the cloud item `id` is now, if anywhere (upload mode follows moved items by id). */
+  cloudPathOfId(id: string): RelPath | undefined;
+}
+
+/** The trees as a mutable fold, with the dirty-path set. */
+export interface Trees extends TreeView {
+  /** Folds one event; events that do not change a tree are ignored. */
+  apply(event: FoldsyncEvent): void;
+  /** Folds local observations. */
+  applyLocal(changes: readonly LocalChange[]): void;
+  /** Folds cloud observations. */
+  applyCloud(changes: readonly CloudChange[]): void;
+  /** Folds synced-tree changes. */
+  applySynced(changes: readonly SyncedChange[]): void;
+  /** Marks paths to be planned again (a failed action's retry, a resumed guard). */
+  markDirty(paths: Iterable<RelPath>): void;
+  /** Marks every path any tree holds dirty (a full re-plan). */
+  markAllDirty(): void;
+  /** The dirty paths, canonical order, without clearing them. */
+  dirty(): RelPath[];
+  /** Returns the dirty paths in canonical order and clears the set (the planner consumes them). */
+  takeDirty(): RelPath[];
+  /** Every path `tree` holds, canonical order (tests and the simulation; O(n)). */
+  paths(tree: TreeName): RelPath[];
+  /** Number of entries `tree` holds. */
+  count(tree: TreeName): number;
+}
+
+const KIND_CODE = { file: 1, dir: 2 } as const;
+function kindOf(code: number): EntryKind {
+  return code === 1 ? 'file' : 'dir';
+}
+
+/** Creates an empty set of trees. */
+export function createTrees(): Trees {
+  const table = new PathTable();
+  const pool = new PrefixPool();
+
+  const lKind = new CodeColumn();
+  const lSize = new NumberColumn();
+  const lMtime = new PackedStrings(pool);
+  const lFileId = new PackedStrings(pool);
+  const lHash = new HashColumn();
+
+  const cKind = new CodeColumn();
+  const cSize = new NumberColumn();
+  const cId = new PackedStrings(pool);
+  const cVersion = new PackedStrings(pool);
+  const cHash = new HashColumn();
+
+  const sKind = new CodeColumn();
+  const sSize = new NumberColumn();
+  const sHash = new HashColumn();
+  const sFileId = new PackedStrings(pool);
+  const sMtime = new PackedStrings(pool);
+  const sCloudId = new PackedStrings(pool);
+  const sCloudVersion = new PackedStrings(pool);
+
+  const counts = { local: 0, cloud: 0, synced: 0 };
+  let syncedFiles = 0;
+  const dirtySlots = new Set<number>();
+  // Built on first use only: most tasks never need it (ADR 0010).
+  let idIndex: Map<string, number> | null = null;
+
+  const kindColumn = (tree: TreeName): CodeColumn => (tree === 'local' ? lKind : tree === 'cloud' ? cKind : sKind);
+
+  const readLocal = (slot: number): LocalMeta | undefined => {
+    const k = lKind.get(slot);
+    if (k === 0) return undefined;
+    const hash = lHash.get(slot);
+    const base = { kind: kindOf(k), size: lSize.get(slot), mtimeNs: lMtime.get(slot) ?? '', fileId: lFileId.get(slot) ?? '' };
+    return hash === undefined ? base : { ...base, hash };
+  };
+  const readCloud = (slot: number): CloudMeta | undefined => {
+    const k = cKind.get(slot);
+    if (k === 0) return undefined;
+    const hash = cHash.get(slot);
+    const base = { kind: kindOf(k), id: cId.get(slot) ?? '', version: cVersion.get(slot) ?? '', size: cSize.get(slot) };
+    return hash === undefined ? base : { ...base, hash };
+  };
+  const readSynced = (slot: number): SyncedEntry | undefined => {
+    const k = sKind.get(slot);
+    if (k === 0) return undefined;
+    const out: { -readonly [K in keyof SyncedEntry]: SyncedEntry[K] } = { kind: kindOf(k), size: sSize.get(slot) };
+    const hash = sHash.get(slot);
+    if (hash !== undefined) out.hash = hash;
+    const fileId = sFileId.get(slot);
+    if (fileId !== undefined) out.fileId = fileId;
+    const mtimeNs = sMtime.get(slot);
+    if (mtimeNs !== undefined) out.mtimeNs = mtimeNs;
+    const cloudId = sCloudId.get(slot);
+    if (cloudId !== undefined) out.cloudId = cloudId;
+    const cloudVersion = sCloudVersion.get(slot);
+    if (cloudVersion !== undefined) out.cloudVersion = cloudVersion;
+    return out;
+  };
+
+  const writeLocal = (slot: number, meta: LocalMeta | null): void => {
+    const before = lKind.get(slot);
+    if (meta === null) {
+      if (before === 0) return;
+      lKind.set(slot, 0);
+      lMtime.set(slot, undefined);
+      lFileId.set(slot, undefined);
+      lHash.set(slot, undefined);
+      counts.local--;
+    } else {
+      if (before === 0) counts.local++;
+      lKind.set(slot, KIND_CODE[meta.kind]);
+      lSize.set(slot, meta.size);
+      lMtime.set(slot, meta.mtimeNs);
+      lFileId.set(slot, meta.fileId);
+      lHash.set(slot, meta.hash);
+    }
+    dirtySlots.add(slot);
+  };
+
+  const writeCloud = (slot: number, meta: CloudMeta | null): void => {
+    const before = cKind.get(slot);
+    if (idIndex !== null && before !== 0) {
+      const old = cId.get(slot);
+      if (old !== undefined && idIndex.get(old) === slot) idIndex.delete(old);
+    }
+    if (meta === null) {
+      if (before === 0) return;
+      cKind.set(slot, 0);
+      cId.set(slot, undefined);
+      cVersion.set(slot, undefined);
+      cHash.set(slot, undefined);
+      counts.cloud--;
+    } else {
+      if (before === 0) counts.cloud++;
+      cKind.set(slot, KIND_CODE[meta.kind]);
+      cSize.set(slot, meta.size);
+      cId.set(slot, meta.id);
+      cVersion.set(slot, meta.version);
+      cHash.set(slot, meta.hash);
+      if (idIndex !== null) idIndex.set(meta.id, slot);
+    }
+    dirtySlots.add(slot);
+  };
+
+  const writeSynced = (slot: number, entry: SyncedEntry | null): void => {
+    const before = sKind.get(slot);
+    if (before === 1) syncedFiles--;
+    if (entry === null) {
+      if (before === 0) return;
+      sKind.set(slot, 0);
+      sHash.set(slot, undefined);
+      sFileId.set(slot, undefined);
+      sMtime.set(slot, undefined);
+      sCloudId.set(slot, undefined);
+      sCloudVersion.set(slot, undefined);
+      counts.synced--;
+    } else {
+      if (before === 0) counts.synced++;
+      if (entry.kind === 'file') syncedFiles++;
+      sKind.set(slot, KIND_CODE[entry.kind]);
+      sSize.set(slot, entry.size);
+      sHash.set(slot, entry.hash);
+      sFileId.set(slot, entry.fileId);
+      sMtime.set(slot, entry.mtimeNs);
+      sCloudId.set(slot, entry.cloudId);
+      sCloudVersion.set(slot, entry.cloudVersion);
+    }
+    dirtySlots.add(slot);
+  };
+
+  // An observed side cannot hold entries below a missing folder or a file: drop them too.
+  const removeBelow = (slot: number, kinds: CodeColumn, write: (s: number) => void): void => {
+    table.forEachChild(slot, (child) => {
+      if (kinds.get(child) !== 0) {
+        removeBelow(child, kinds, write);
+        write(child);
+      }
+    });
+  };
+
+  const applyLocal = (changes: readonly LocalChange[]): void => {
+    for (const change of changes) {
+      const slot = table.intern(change.path);
+      if (change.meta === null || change.meta.kind === 'file') removeBelow(slot, lKind, (s) => { writeLocal(s, null); });
+      writeLocal(slot, change.meta);
+    }
+  };
+  const applyCloud = (changes: readonly CloudChange[]): void => {
+    for (const change of changes) {
+      const slot = table.intern(change.path);
+      if (change.meta === null || change.meta.kind === 'file') removeBelow(slot, cKind, (s) => { writeCloud(s, null); });
+      writeCloud(slot, change.meta);
+    }
+  };
+  const applySynced = (changes: readonly SyncedChange[]): void => {
+    // Synced removals are exact (not recursive): the executor reports every path it stops tracking.
+    for (const change of changes) writeSynced(table.intern(change.path), change.entry);
+  };
+
+  const sortPaths = (slots: Iterable<number>): RelPath[] => {
+    const out: RelPath[] = [];
+    for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
+    return out.sort(compareRelPaths);
+  };
+
+  const trees: Trees = {
+    local: (path) => {
+      const slot = table.slotOf(path);
+      return slot === undefined ? undefined : readLocal(slot);
+    },
+    cloud: (path) => {
+      const slot = table.slotOf(path);
+      return slot === undefined ? undefined : readCloud(slot);
+    },
+    synced: (path) => {
+      const slot = table.slotOf(path);
+      return slot === undefined ? undefined : readSynced(slot);
+    },
+    children: (tree, path) => {
+      const slot = table.slotOf(path);
+      if (slot === undefined) return [];
+      const kinds = kindColumn(tree);
+      const out: number[] = [];
+      table.forEachChild(slot, (c) => {
+        if (kinds.get(c) !== 0) out.push(c);
+      });
+      return sortPaths(out);
+    },
+    syncedFileCount: () => syncedFiles,
+    cloudPathOfId: (id) => {
+      if (idIndex === null) {
+        idIndex = new Map();
+        for (let s = 1; s < table.size; s++) {
+          const v = cKind.get(s) === 0 ? undefined : cId.get(s);
+          if (v !== undefined) idIndex.set(v, s);
+        }
+      }
+      const slot = idIndex.get(id);
+      return slot === undefined ? undefined : table.pathOf(slot);
+    },
+    apply: (event) => {
+      switch (event.type) {
+        case 'LocalChanged':
+          applyLocal(event.changes);
+          return;
+        case 'CloudChanged':
+          applyCloud(event.changes);
+          return;
+        case 'ActionSucceeded':
+          applyLocal(event.local);
+          applyCloud(event.cloud);
+          applySynced(event.synced);
+          return;
+        case 'TerminalInitialized':
+        case 'TaskCreated':
+        case 'TaskCreationRefused':
+        case 'TaskConfigured':
+        case 'TaskPaused':
+        case 'TaskResumed':
+        case 'TaskCancelled':
+        case 'SyncRequested':
+        case 'RetryRequested':
+        case 'TaskStatusChanged':
+        case 'LocalScanStarted':
+        case 'LocalScanCompleted':
+        case 'LocalSkipped':
+        case 'PlanMade':
+        case 'ActionStarted':
+        case 'ActionFailed':
+        case 'ActionAbandoned':
+          return;
+        default:
+          unreachable(event, 'event');
+      }
+    },
+    applyLocal,
+    applyCloud,
+    applySynced,
+    markDirty: (paths) => {
+      for (const p of paths) dirtySlots.add(table.intern(p));
+    },
+    markAllDirty: () => {
+      for (let s = 1; s < table.size; s++) {
+        if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0) dirtySlots.add(s);
+      }
+    },
+    dirty: () => sortPaths(dirtySlots),
+    takeDirty: () => {
+      const out = sortPaths(dirtySlots);
+      dirtySlots.clear();
+      return out;
+    },
+    paths: (tree) => {
+      const kinds = kindColumn(tree);
+      const out: number[] = [];
+      for (let s = 1; s < table.size; s++) if (kinds.get(s) !== 0) out.push(s);
+      return sortPaths(out);
+    },
+    count: (tree) => counts[tree],
+  };
+  return trees;
+}
