@@ -104,6 +104,10 @@ function checkSqlite(sqlite: Database.Database, file: string): void {
   // FULL: an acknowledged write survives power loss, not only a process crash.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
+  // A server that cannot write is of no use: take the write lock once now, so that another
+  // process holding it is a clear error at start rather than failed uploads later.
+  sqlite.exec('BEGIN IMMEDIATE');
+  sqlite.exec('ROLLBACK');
   const result = sqlite.pragma('quick_check', { simple: true });
   if (result !== 'ok') {
     throw new CloudStartError('data-corrupt', `the metadata database ${file} is damaged (${String(result)}); restore it from a backup. foldsync will not reset it.`);

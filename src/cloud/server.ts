@@ -54,6 +54,8 @@ export interface CloudServer {
   readonly port: number;
   /** The open data folder (for in-process administration, e.g. tests adding users). */
   readonly data: CloudData;
+  /** Requests being handled, and how many of them are feed readers waiting for a change. */
+  stats(): { readonly inflight: number; readonly waiting: number };
   /** Stops accepting, lets requests in flight finish (up to the grace time), closes the data folder. */
   close(): Promise<void>;
 }
@@ -484,6 +486,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     url: `http://${host}:${address.port}`,
     port: address.port,
     data,
+    stats: () => ({ inflight: inflight.size, waiting: waiters.size }),
     close: () => {
       closed ??= (async () => {
         closing = true;
