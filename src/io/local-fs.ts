@@ -72,7 +72,8 @@ export type WatchChange =
   | { readonly type: 'moved'; readonly from: RelPath; readonly to: RelPath; readonly meta: LocalMeta; readonly mode: number; readonly ignored: FilterVerdict }
   /**
    * The watcher may have missed changes under `under`: the consumer must scan it and diff.
-   * `error`: the watcher failed (it goes on where it can); `requested`: the caller asked.
+   * `error`: the watcher failed (it goes on where it can); `overflow`: a burst of events that may
+   * have overflowed the native queue; `requested`: the caller asked.
    */
   | { readonly type: 'rescan'; readonly under: RelPath; readonly reason: 'error' | 'overflow' | 'requested'; readonly message: string };
 
@@ -95,6 +96,12 @@ export interface WatchOptions {
    * reported are known.
    */
   readonly knownId?: (path: RelPath) => string | undefined;
+  /**
+   * A batch of at least this many raw events (default 4,096, a quarter of Linux's default inotify
+   * queue) also asks for a rescan (`overflow`) of the folder holding them all: `@parcel/watcher`
+   * drops events when the kernel queue overflows and does not say so.
+   */
+  readonly burstRescanEvents?: number;
 }
 
 /** Options of an atomic write. */

@@ -51,6 +51,8 @@ export interface NodeLocalFsOptions {
   readonly trash?: Trash;
 }
 
+// Unsubscribing fails when the watched folder is already gone ("Invalid argument"): nothing is left to stop.
+const ignoreUnsubscribeError = (): void => undefined;
 const NO_FILTERS = createPathFilter({ include: [], exclude: [], maxFileSize: null });
 const SMALL_FILE = 256 * 1024;
 const CHUNK = 1024 * 1024;
@@ -339,7 +341,7 @@ export function createNodeLocalFs(options: NodeLocalFsOptions): LocalFs {
             )
             .then(
               (s) => {
-                if (closed) void s.unsubscribe();
+                if (closed) s.unsubscribe().catch(ignoreUnsubscribeError);
                 else sub = s;
               },
               (error: unknown) => {
@@ -348,7 +350,7 @@ export function createNodeLocalFs(options: NodeLocalFsOptions): LocalFs {
             );
           return () => {
             closed = true;
-            if (sub !== null) void sub.unsubscribe();
+            if (sub !== null) sub.unsubscribe().catch(ignoreUnsubscribeError);
           };
         },
         probe,

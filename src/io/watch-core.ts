@@ -10,7 +10,7 @@ import { Observable } from 'rxjs';
 import type { PathFilter } from '../lib/filters.js';
 import { isTempName } from '../lib/filters.js';
 import type { RelPath } from '../lib/names.js';
-import { compareRelPaths, isAtOrBelow } from '../lib/names.js';
+import { compareRelPaths, isAtOrBelow, parentOf } from '../lib/names.js';
 import type { Clock } from './clock.js';
 import type { ScanItem, WatchBatch, WatchChange, WatchOptions } from './local-fs.js';
 
@@ -59,6 +59,22 @@ export function pairMoves(gone: readonly RelPath[], items: readonly ScanItem[], 
   return [...moved, ...left, ...rest];
 }
 
+/** The deepest folder holding every path (their common parent folder); '' when they share none. Pure. */
+export function commonFolder(paths: readonly RelPath[]): RelPath {
+  let common: string[] | null = null;
+  for (const p of paths) {
+    const segs = parentOf(p) === '' ? [] : parentOf(p).split('/');
+    if (common === null) common = segs;
+    else {
+      let i = 0;
+      while (i < common.length && i < segs.length && common[i] === segs[i]) i++;
+      common = common.slice(0, i);
+    }
+    if (common.length === 0) return '';
+  }
+  return common === null ? '' : common.join('/');
+}
+
 /**
  * Builds the watcher Observable over a raw source. Emits one {@link WatchBatch} per debounced
  * batch with at least one change; errors of the source become `rescan` changes, not stream errors.
@@ -66,11 +82,13 @@ export function pairMoves(gone: readonly RelPath[], items: readonly ScanItem[], 
 export function createWatchStream(source: RawSource, probe: WatchProbe, clock: Clock, options: WatchOptions = {}): Observable<WatchBatch> {
   const debounceMs = options.debounceMs ?? 100;
   const maxWaitMs = options.maxWaitMs ?? 1_000;
+  const burstEvents = options.burstRescanEvents ?? 4_096;
   return new Observable<WatchBatch>((subscriber) => {
     // Identities the watcher itself reported, so that a later delete of them pairs into a move
     // even without the consumer's tree. Bounded: past the limit it starts over.
     const seen = new Map<RelPath, string>();
     let pending = new Map<RelPath, RawEvent['type']>();
+    let rawCount = 0;
     let problems: RawEvent[] = [];
     let firstAt: number | null = null;
     let cancelTimer: (() => void) | null = null;
@@ -79,13 +97,21 @@ export function createWatchStream(source: RawSource, probe: WatchProbe, clock: C
 
     const idOf = (path: RelPath): string | undefined => seen.get(path) ?? options.knownId?.(path);
 
-    const process = async (paths: Map<RelPath, RawEvent['type']>, errs: readonly RawEvent[]): Promise<void> => {
+    const process = async (paths: Map<RelPath, RawEvent['type']>, errs: readonly RawEvent[], count: number): Promise<void> => {
       const rescans: WatchChange[] = errs.map((e) => ({
         type: 'rescan',
         under: '',
         reason: e.type === 'overflow' ? 'overflow' : 'error',
         message: 'message' in e ? e.message : '',
       }));
+      if (count >= burstEvents && errs.length === 0) {
+        rescans.push({
+          type: 'rescan',
+          under: commonFolder([...paths.keys()]),
+          reason: 'overflow',
+          message: `A burst of ${count} events: the native watcher may have dropped some (it does not report an inotify overflow).`,
+        });
+      }
       const gone: RelPath[] = [];
       const items = new Map<RelPath, ScanItem>();
       const newDirs: RelPath[] = [];
@@ -128,9 +154,11 @@ export function createWatchStream(source: RawSource, probe: WatchProbe, clock: C
       firstAt = null;
       const paths = pending;
       const errs = problems;
+      const count = rawCount;
       pending = new Map();
       problems = [];
-      chain = chain.then(() => process(paths, errs)).catch((error: unknown) => {
+      rawCount = 0;
+      chain = chain.then(() => process(paths, errs, count)).catch((error: unknown) => {
         // Probing failed as a whole (the root vanished mid-batch): the consumer must rescan.
         if (!closed) subscriber.next({ changes: [{ type: 'rescan', under: '', reason: 'error', message: String(error) }] });
       });
@@ -148,6 +176,7 @@ export function createWatchStream(source: RawSource, probe: WatchProbe, clock: C
       (events) => {
         if (closed) return;
         let any = false;
+        rawCount += events.length;
         for (const e of events) {
           if (!('path' in e)) {
             problems.push(e);
