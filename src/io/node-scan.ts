@@ -6,13 +6,12 @@
  * staying close to `find`'s speed. Links are never followed: `lstat` only, and a symlink is
  * reported as skipped.
  */
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { PathFilter } from '../lib/filters.js';
-import { isTempName } from '../lib/filters.js';
+import { TEMP_PREFIX } from '../lib/filters.js';
 import type { RelPath } from '../lib/names.js';
-import { joinRel } from '../lib/names.js';
 import { errnoOf } from './local-errors.js';
 import type { LocalStat, ScanItem } from './local-fs.js';
 
@@ -66,10 +65,18 @@ export function itemOf(path: RelPath, s: BigIntStats, filter: PathFilter | undef
   return { type: 'entry', path, meta, mode: st.mode, ignored };
 }
 
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
 /**
  * Scans folder `under` of `root` (absolute) depth first, in batches. Unreadable folders and entries
  * are reported as skipped, never thrown; entries that vanish during the scan are left out.
  * Folders the filter prunes are reported (as ignored) but not entered.
+ *
+ * The loop is the hot path of a million-file scan, so it avoids what profiling showed to cost:
+ * Dirent objects (names only), `isFile()`-style calls (mode bits), and re-stringifying the device
+ * number of every entry (cached per folder).
  */
 export async function* scanNodeTree(
   root: string,
@@ -79,14 +86,17 @@ export async function* scanNodeTree(
   const batchSize = options.batchSize ?? 2_000;
   const filter = options.filter;
   const access = currentAccess();
+  const privileged = access.uid === 0 || access.uid === -1;
   const stack: RelPath[] = [under];
   let batch: ScanItem[] = [];
+  let devBig = -1n;
+  let devStr = '';
   while (stack.length > 0) {
     const dir = stack.pop() as RelPath;
     const absDir = dir === '' ? root : `${root}/${dir}`;
-    let names: Dirent[];
+    let names: string[];
     try {
-      names = readdirSync(absDir, { withFileTypes: true });
+      names = readdirSync(absDir);
     } catch (error) {
       const errno = errnoOf(error);
       // A folder that vanished since it was listed is simply gone; the root's absence is the caller's business.
@@ -95,20 +105,39 @@ export async function* scanNodeTree(
       }
       continue;
     }
-    for (const d of names) {
-      const path = joinRel(dir, d.name);
-      if (isTempName(path)) continue;
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX)) continue;
+      const path = prefix + name;
       let s: BigIntStats | undefined;
       try {
-        s = lstatSync(`${absDir}/${d.name}`, { bigint: true, throwIfNoEntry: false });
+        s = lstatSync(`${absDir}/${name}`, { bigint: true, throwIfNoEntry: false });
       } catch (error) {
         batch.push({ type: 'skipped', path, reason: 'unreadable', message: `"${path}" cannot be read (${errnoOf(error) ?? String(error)}).` });
         continue;
       }
       if (s === undefined) continue;
-      const item = itemOf(path, s, filter, access);
+      const fmt = Number(s.mode) & S_IFMT;
+      let item: ScanItem;
+      if ((fmt === S_IFREG || fmt === S_IFDIR) && (privileged || canRead(access, s, fmt === S_IFDIR))) {
+        if (s.dev !== devBig) {
+          devBig = s.dev;
+          devStr = `${s.dev}:`;
+        }
+        const kind = fmt === S_IFREG ? 'file' : 'dir';
+        const size = kind === 'file' ? Number(s.size) : 0;
+        item = {
+          type: 'entry',
+          path,
+          meta: { kind, size, mtimeNs: s.mtimeNs.toString(), fileId: devStr + s.ino.toString() },
+          mode: Number(s.mode) & 0o7777,
+          ignored: filter === undefined ? null : filter.verdict(path, kind, size),
+        };
+        if (kind === 'dir' && !(filter?.prunes(path) ?? false)) stack.push(path);
+      } else {
+        item = itemOf(path, s, filter, access);
+      }
       batch.push(item);
-      if (item.type === 'entry' && item.meta.kind === 'dir' && !(filter?.prunes(path) ?? false)) stack.push(path);
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
