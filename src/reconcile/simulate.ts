@@ -333,7 +333,8 @@ export function applyAction(w: SimWorld, action: Action, synced: (path: RelPath)
   }
 }
 
-function rekeySynced(from: RelPath, to: RelPath, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
+/** The synced changes of a move: every synced path under `from` re-keyed under `to`. */
+export function rekeySynced(from: RelPath, to: RelPath, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
   const out: SyncedChange[] = [];
   for (const p of syncedPaths()) {
     if (!isAtOrBelow(p, from)) continue;
@@ -345,7 +346,8 @@ function rekeySynced(from: RelPath, to: RelPath, synced: (path: RelPath) => Sync
   return out;
 }
 
-function dropSynced(gone: readonly RelPath[], root: RelPath, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
+/** The synced changes of a delete: every synced path under `root` (or in `gone`) stops being tracked. */
+export function dropSynced(gone: readonly RelPath[], root: RelPath, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
   const paths = new Set(gone);
   for (const p of syncedPaths()) if (isAtOrBelow(p, root)) paths.add(p);
   return [...paths].filter((p) => synced(p) !== undefined).sort(compareRelPaths).map((path) => ({ path, entry: null }));

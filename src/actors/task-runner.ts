@@ -1,0 +1,317 @@
+/**
+ * One sync task at work (ADR 0004): rebuilds its trees from its stream, observes both sides,
+ * plans over what changed, runs the actions, and appends every observation, decision and
+ * outcome, in that order, to the log. The task machine (src/machines) says which status it shows.
+ */
+import { createActor, type Actor } from 'xstate';
+import type { EventLog } from '../events/event-log.js';
+import { readPages } from '../events/event-log.js';
+import type { CloudChange, FoldsyncEvent, LocalChange, PlannedAction, StoredEvent } from '../events/types.js';
+import { taskStream } from '../events/types.js';
+import type { Clock } from '../io/clock.js';
+import type { Ids } from '../io/ids.js';
+import type { LocalFs } from '../io/local-fs.js';
+import type { RemoteDrive } from '../io/remote-drive.js';
+import { createPathFilter, type PathFilter } from '../lib/filters.js';
+import type { Action, CloudMeta, LocalMeta, TaskStatus } from '../lib/model.js';
+import type { RelPath } from '../lib/names.js';
+import { actionPath } from '../lib/actions.js';
+import { limitsAt } from '../lib/throttle-windows.js';
+import { retryDelayMs, taskMachine, taskStatusOf } from '../machines/task-machine.js';
+import { planActions } from '../reconcile/planner.js';
+import { createTrees, type Trees } from '../reconcile/trees.js';
+import type { RegisteredTask } from '../projections/task-registry.js';
+import { cloudMetaOf, executeAction, type ExecutorContext } from './executor.js';
+import { createTokenBucket, createTransferPool, type TokenBucket, type TransferPool } from './transfer-limits.js';
+import { toXStateClock } from './xstate-clock.js';
+
+/** What a task runner needs. */
+export interface TaskRunnerOptions {
+  readonly task: RegisteredTask;
+  readonly log: EventLog;
+  readonly local: LocalFs;
+  readonly drive: RemoteDrive;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  /** This terminal's name, for conflict copies. */
+  readonly terminal: string;
+}
+
+/** How a sync round ended. */
+export interface SyncResult {
+  readonly status: TaskStatus;
+  /** Files whose last action failed. */
+  readonly failedFiles: number;
+}
+
+/** A running task. */
+export interface TaskRunner {
+  /** Scans both sides, then plans and acts until nothing is left to do (or the task pauses or fails). */
+  syncOnce(): Promise<SyncResult>;
+  /** The status shown now. */
+  status(): TaskStatus;
+  /** The trees, read-only (tests and views). */
+  readonly trees: Trees;
+  /** Stops the machine and the throttles. */
+  stop(): void;
+}
+
+/** Upper bound on plan/execute rounds in one sync: a plan that never settles is a bug, not a reason to spin. */
+const MAX_ROUNDS = 100;
+/** Changes per observation event, so one event stays a reasonable size. */
+const CHANGES_PER_EVENT = 1000;
+
+/** Creates the runner of one task and rebuilds it from the log. */
+export async function createTaskRunner(options: TaskRunnerOptions): Promise<TaskRunner> {
+  const { task, log, local, drive, clock, ids } = options;
+  const stream = taskStream(task.taskId);
+  const trees = createTrees();
+  const open = new Map<string, { action: Action; attempts: number }>();
+  /** Actions whose last outcome is a failure, by id: the task's failed files. */
+  const failedActions = new Map<string, { action: Action }>();
+  let version = 0;
+  let firstRound = true;
+
+  const follow = (e: StoredEvent | { event: FoldsyncEvent }): void => {
+    const event = e.event;
+    trees.apply(event);
+    switch (event.type) {
+      case 'PlanMade':
+        for (const { actionId, action } of event.actions) open.set(actionId, { action, attempts: 0 });
+        break;
+      case 'ActionSucceeded':
+      case 'ActionAbandoned':
+        failedActions.delete(event.actionId);
+        open.delete(event.actionId);
+        break;
+      case 'ActionFailed': {
+        const o = open.get(event.actionId);
+        if (o !== undefined) {
+          o.attempts = event.attempt;
+          failedActions.set(event.actionId, o);
+        }
+        if (!event.transient) open.delete(event.actionId);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  for await (const page of readPages(log, { stream })) {
+    for (const e of page) follow(e);
+    const last = page[page.length - 1];
+    if (last !== undefined) version = last.streamVersion;
+  }
+
+  let chain: Promise<void> = Promise.resolve();
+  /** Appends a batch to the task's stream, in order, and folds it into the trees once stored. */
+  const write = (events: readonly FoldsyncEvent[]): Promise<void> => {
+    if (events.length === 0) return chain;
+    chain = chain.then(async () => {
+      const result = await log.append(stream, events, version);
+      version = result.streamVersion;
+      for (const event of events) follow({ event });
+    });
+    return chain;
+  };
+
+  const machine: Actor<typeof taskMachine> = createActor(taskMachine, {
+    input: { autoSync: task.options.autoSync, paused: task.paused },
+    clock: toXStateClock(clock),
+  });
+  let shown: TaskStatus | null = null;
+  machine.subscribe((snapshot) => {
+    const status = taskStatusOf(snapshot.value);
+    if (status === null || status === shown) return;
+    shown = status;
+    const ctx = snapshot.context;
+    const reason = status === 'failed' || status === 'paused' ? ctx.reason : null;
+    void write([
+      {
+        type: 'TaskStatusChanged',
+        v: 1,
+        status,
+        reason: reason === null || reason === 'user' ? null : reason,
+        message: status === 'failed' || status === 'paused' ? ctx.message : null,
+      },
+    ]);
+  });
+  machine.start();
+
+  const rates = () => limitsAt(task.options.throttle, clock.now());
+  const upload: TokenBucket = createTokenBucket(clock, () => rates().uploadBps);
+  const download: TokenBucket = createTokenBucket(clock, () => rates().downloadBps);
+  const pool: TransferPool = createTransferPool(task.options.throttle.maxTransfers);
+  const filter: PathFilter = createPathFilter(task.options.filters);
+  const cloudRoot = task.cloud.path.split('/').filter((s) => s !== '').join('/');
+  const space = task.cloud.space;
+  const ctx: ExecutorContext = { local, drive, space, cloudRoot, trees, filter, upload, download };
+
+  const flushChanges = async <C>(changes: C[], make: (batch: C[]) => FoldsyncEvent): Promise<void> => {
+    const events: FoldsyncEvent[] = [];
+    for (let i = 0; i < changes.length; i += CHANGES_PER_EVENT) events.push(make(changes.slice(i, i + CHANGES_PER_EVENT)));
+    changes.length = 0;
+    await write(events);
+  };
+
+  const scanLocal = async (): Promise<void> => {
+    const scanId = ids.next('scan');
+    await write([{ type: 'LocalScanStarted', v: 1, scanId, under: '' }]);
+    const seen = new Set<RelPath>();
+    const changes: LocalChange[] = [];
+    const skipped: FoldsyncEvent[] = [];
+    let files = 0;
+    let dirs = 0;
+    let bytes = 0;
+    for await (const batch of local.scan('', { filter })) {
+      for (const item of batch) {
+        seen.add(item.path);
+        if (item.type === 'skipped') {
+          skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: item.reason, message: item.message });
+          continue;
+        }
+        if (item.ignored !== null) continue;
+        const prev = trees.local(item.path);
+        let meta: LocalMeta = item.meta;
+        if (meta.kind === 'file') {
+          if (prev?.hash !== undefined && prev.kind === 'file' && prev.size === meta.size && prev.mtimeNs === meta.mtimeNs && prev.fileId === meta.fileId) {
+            meta = { ...meta, hash: prev.hash };
+          } else {
+            const hashed = await local.hash(item.path, prev ?? null);
+            if (hashed.status === 'changing') {
+              skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: 'changing', message: hashed.message });
+              continue;
+            }
+            meta = hashed.meta;
+          }
+          files += 1;
+          bytes += meta.size;
+        } else {
+          dirs += 1;
+        }
+        if (!sameLocalMeta(prev, meta)) changes.push({ path: item.path, meta });
+      }
+      if (changes.length >= CHANGES_PER_EVENT) await flushChanges(changes, (c) => ({ type: 'LocalChanged', v: 1, source: 'scan', changes: c }));
+    }
+    for (const p of trees.paths('local')) if (!seen.has(p)) changes.push({ path: p, meta: null });
+    await flushChanges(changes, (c) => ({ type: 'LocalChanged', v: 1, source: 'scan', changes: c }));
+    await write([...skipped, { type: 'LocalScanCompleted', v: 1, scanId, files, dirs, bytes }]);
+  };
+
+  const listCloud = async (): Promise<void> => {
+    const cursor = await drive.cursor(space);
+    if (cloudRoot !== '' && (await drive.stat(space, cloudRoot)) === null) await drive.mkdir(space, cloudRoot);
+    const entries = await drive.list(space, cloudRoot, { recursive: true });
+    const seen = new Set<RelPath>();
+    const changes: CloudChange[] = [];
+    const prefix = cloudRoot === '' ? '' : `${cloudRoot}/`;
+    for (const entry of entries) {
+      if (!entry.path.startsWith(prefix) || entry.path === cloudRoot) continue;
+      const path = entry.path.slice(prefix.length);
+      seen.add(path);
+      const meta = cloudMetaOf(entry);
+      if (!sameCloudMeta(trees.cloud(path), meta)) changes.push({ path, meta });
+    }
+    for (const p of trees.paths('cloud')) if (!seen.has(p)) changes.push({ path: p, meta: null });
+    const events: FoldsyncEvent[] = [];
+    for (let i = 0; i < changes.length || i === 0; i += CHANGES_PER_EVENT) {
+      events.push({ type: 'CloudChanged', v: 1, source: 'list', cursor, changes: changes.slice(i, i + CHANGES_PER_EVENT) });
+    }
+    await write(events);
+  };
+
+  /** Runs one planned action through the pool, appending its start and outcome. */
+  const perform = async ({ actionId, action }: PlannedAction): Promise<void> => {
+    const transfer = action.op === 'upload' || action.op === 'download';
+    const outcome = await (transfer ? pool.run(() => executeAndMark(actionId, action)) : executeAndMark(actionId, action));
+    if (outcome.ok) {
+      await write([{ type: 'ActionSucceeded', v: 1, actionId, local: outcome.local, cloud: outcome.cloud, synced: outcome.synced }]);
+      return;
+    }
+    const attempt = (open.get(actionId)?.attempts ?? 0) + 1;
+    const nextRetryAt = outcome.transient ? clock.now() + retryDelayMs(attempt) : null;
+    await write([{ type: 'ActionFailed', v: 1, actionId, reason: outcome.reason, message: outcome.message, transient: outcome.transient, attempt, nextRetryAt }]);
+  };
+
+  const executeAndMark = async (actionId: string, action: Action) => {
+    if (action.op === 'upload' || action.op === 'download') await write([{ type: 'ActionStarted', v: 1, actionId }]);
+    return executeAction(ctx, action);
+  };
+
+  /** Runs a plan in its order; consecutive transfers run side by side through the pool. */
+  const performPlan = async (actions: readonly PlannedAction[]): Promise<void> => {
+    let i = 0;
+    while (i < actions.length) {
+      const first = actions[i];
+      if (first === undefined) break;
+      if (first.action.op !== 'upload' && first.action.op !== 'download') {
+        await perform(first);
+        i += 1;
+        continue;
+      }
+      const group: PlannedAction[] = [];
+      while (i < actions.length) {
+        const a = actions[i];
+        if (a === undefined || (a.action.op !== 'upload' && a.action.op !== 'download')) break;
+        group.push(a);
+        i += 1;
+      }
+      await Promise.all(group.map(perform));
+    }
+  };
+
+  const syncOnce = async (): Promise<SyncResult> => {
+    if (machine.getSnapshot().value === 'paused') return { status: 'paused', failedFiles: failedActions.size };
+    if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
+    await scanLocal();
+    await listCloud();
+    // Re-verification (ADR 0004): the fresh scan shows what open actions did before a restart, or
+    // what a failed one left; their paths are planned again from what is there now.
+    trees.markDirty([...open.values(), ...failedActions.values()].map((o) => actionPath(o.action)));
+    const why = firstRound ? 're-verified after restart' : 'superseded by a fresh scan';
+    firstRound = false;
+    await write([...open.keys()].map((actionId) => ({ type: 'ActionAbandoned', v: 1, actionId, why })));
+    failedActions.clear();
+    machine.send({ type: 'SCAN_DONE' });
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const dirty = trees.takeDirty();
+      if (dirty.length === 0) break;
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now() });
+      if (plan.held.length > 0) trees.markDirty(plan.held);
+      const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
+      if (actions.length === 0 && plan.guard === null) break;
+      await write([{ type: 'PlanMade', v: 1, planId: ids.next('plan'), actions, guard: plan.guard }]);
+      if (plan.guard !== null) {
+        machine.send({ type: 'GUARD', reason: 'mass-delete', message: `${plan.guard.gone} of ${plan.guard.synced} synced files are gone at once; foldsync paused instead of deleting them. Resume the task to delete them too, or restore the files.` });
+        await chain;
+        return { status: 'paused', failedFiles: failedActions.size };
+      }
+      await performPlan(actions);
+    }
+    machine.send({ type: 'IDLE' });
+    await chain;
+    return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
+  };
+
+  return {
+    syncOnce,
+    status: () => taskStatusOf(machine.getSnapshot().value) ?? 'completed',
+    trees,
+    stop: () => {
+      machine.stop();
+      const stopped = new Error('task stopped');
+      upload.abort(stopped);
+      download.abort(stopped);
+    },
+  };
+}
+
+function sameLocalMeta(a: LocalMeta | undefined, b: LocalMeta): boolean {
+  return a !== undefined && a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
+}
+
+function sameCloudMeta(a: CloudMeta | undefined, b: CloudMeta): boolean {
+  return a !== undefined && a.kind === b.kind && a.id === b.id && a.version === b.version && a.size === b.size && a.hash === b.hash;
+}
+
