@@ -24,6 +24,7 @@ import type { RegisteredTask } from '../projections/task-registry.js';
 import { cloudMetaOf, executeAction, type ExecutorContext } from './executor.js';
 import { createTokenBucket, createTransferPool, type TokenBucket, type TransferPool } from './transfer-limits.js';
 import { toXStateClock } from './xstate-clock.js';
+import { createStreamWriter } from './stream-writer.js';
 
 /** What a task runner needs. */
 export interface TaskRunnerOptions {
@@ -104,17 +105,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     if (last !== undefined) version = last.streamVersion;
   }
 
-  let chain: Promise<void> = Promise.resolve();
-  /** Appends a batch to the task's stream, in order, and folds it into the trees once stored. */
-  const write = (events: readonly FoldsyncEvent[]): Promise<void> => {
-    if (events.length === 0) return chain;
-    chain = chain.then(async () => {
-      const result = await log.append(stream, events, version);
-      version = result.streamVersion;
-      for (const event of events) follow({ event });
-    });
-    return chain;
-  };
+  const writer = createStreamWriter(log, stream, version, (events) => {
+    for (const event of events) follow({ event });
+  });
+  const write = (events: readonly FoldsyncEvent[]): Promise<void> => writer.write(events);
 
   const machine: Actor<typeof taskMachine> = createActor(taskMachine, {
     input: { autoSync: task.options.autoSync, paused: task.paused },
@@ -284,13 +278,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       await write([{ type: 'PlanMade', v: 1, planId: ids.next('plan'), actions, guard: plan.guard }]);
       if (plan.guard !== null) {
         machine.send({ type: 'GUARD', reason: 'mass-delete', message: `${plan.guard.gone} of ${plan.guard.synced} synced files are gone at once; foldsync paused instead of deleting them. Resume the task to delete them too, or restore the files.` });
-        await chain;
+        await writer.settled();
         return { status: 'paused', failedFiles: failedActions.size };
       }
       await performPlan(actions);
     }
     machine.send({ type: 'IDLE' });
-    await chain;
+    await writer.settled();
     return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
   };
 
