@@ -19,6 +19,7 @@ import { checkNewTask, normalizeCloudPath } from '../machines/task-creation-rule
 import { foldEvents } from '../projections/projection.js';
 import { taskRegistryProjection, type RegisteredTask, type TaskRegistry } from '../projections/task-registry.js';
 import { createStreamWriter } from './stream-writer.js';
+import { createPathFilter } from '../lib/filters.js';
 import { createTaskRunner, type SyncResult, type TaskRunner } from './task-runner.js';
 
 /** Checks a local folder for SPEC.md section 3's refusals; throws a typed error, or returns its identity. */
@@ -65,6 +66,11 @@ export interface EngineCore {
   configure(taskId: string, options: Partial<TaskOptions>): Promise<RegisteredTask>;
   /** Syncs every live task (or one) until nothing is left to do; resolves with each task's result. */
   syncOnce(taskId?: string): Promise<ReadonlyMap<string, SyncResult>>;
+  /**
+   * Syncs continuously until `signal` aborts: a round over every task with `autoSync`, then a wait
+   * for the next local change (the watcher) or cloud change (the change feed), or a minute.
+   */
+  run(signal: AbortSignal, onRound?: (results: ReadonlyMap<string, SyncResult>) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -110,6 +116,45 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     runners.set(task.taskId, { runner, drive });
     return runner;
   };
+  /** Resolves at the first local or cloud change of any of `tasks`, after a minute, or when `signal` aborts. */
+  const nextChange = (tasks: readonly RegisteredTask[], signal: AbortSignal): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const stop = new AbortController();
+      const cleanups: (() => void)[] = [];
+      const done = (): void => {
+        stop.abort();
+        for (const c of cleanups) c();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done);
+      cleanups.push(clock.setTimeout(done, 60_000));
+      for (const task of tasks) {
+        const sub = options.localFor(task.localRoot).watch({ filter: createPathFilter(task.options.filters) }).subscribe({ next: done, error: done });
+        cleanups.push(() => {
+          sub.unsubscribe();
+        });
+        const drive = options.driveFor(task.cloud, task.mode);
+        cleanups.push(() => void drive.close());
+        const prefix = task.cloud.path.split('/').filter((x) => x !== '').join('/');
+        void (async () => {
+          try {
+            let cursor = await drive.cursor(task.cloud.space);
+            while (!stop.signal.aborted) {
+              const batch = await drive.changes(task.cloud.space, cursor, { waitSeconds: 25, signal: stop.signal });
+              cursor = batch.cursor;
+              if (batch.changes.some((c) => prefix === '' || c.path === prefix || c.path.startsWith(`${prefix}/`) || (c.fromPath ?? '').startsWith(`${prefix}/`))) {
+                done();
+                return;
+              }
+            }
+          } catch {
+            // The feed failed (server gone, aborted): the minute's timer still wakes the next round.
+          }
+        })();
+      }
+    });
+
   const command = async (type: 'TaskPaused' | 'TaskResumed' | 'TaskCancelled' | 'SyncRequested' | 'RetryRequested', taskId: string): Promise<void> => {
     get(taskId);
     await writer.write([{ type, v: 1, taskId }]);
@@ -181,6 +226,20 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         results.set(task.taskId, await runner.syncOnce());
       }
       return results;
+    },
+    run: async (signal, onRound) => {
+      // A function, not the property: the compiler would take `aborted` as fixed across awaits.
+      const aborted = (): boolean => signal.aborted;
+      while (!aborted()) {
+        const results = new Map<string, SyncResult>();
+        for (const task of registry.tasks.values()) {
+          if (!task.options.autoSync || aborted()) continue;
+          results.set(task.taskId, await (await runnerOf(task)).syncOnce());
+        }
+        onRound?.(results);
+        if (aborted()) return;
+        await nextChange([...registry.tasks.values()].filter((t) => t.options.autoSync), signal);
+      }
     },
     close: async () => {
       for (const id of [...runners.keys()]) await retire(id);

@@ -6,7 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { isFoldsyncError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
 import { registerCloudCommands } from './cloud-commands.js';
+import { registerEngineCommands } from './engine-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
+
+/** The exit code a command asked for (`run --once` reports 1 when files failed). */
+let exitCode = 0;
 
 /** Builds the command tree. Exposed for tests that drive the CLI in-process. */
 export function createProgram(): Command {
@@ -17,36 +21,25 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program
-    .command('sync')
-    .description('sync FOLDER two-way with personal:/<folder name> on the embedded cloud')
-    .argument('<folder>', 'the local folder to keep in sync')
-    .action((folder: string) => {
-      throw new NotYetError(
-        `syncing ${folder} needs the engine (issue 6), which has not landed yet; ` +
-          'today foldsync ships its event log, and the sync engine arrives with later work.',
-      );
-    });
-
+  registerEngineCommands(program, (code) => {
+    exitCode = code;
+  });
   registerCloudCommands(program);
   registerRemoteCommands(program);
 
   return program;
 }
 
-class NotYetError extends Error {
-  readonly code = 'not-yet';
-}
-
 /** Runs the command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = createProgram();
   try {
+    exitCode = 0;
     await program.parseAsync(argv);
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (isFoldsyncError(error) || error instanceof NotYetError) {
+    if (isFoldsyncError(error)) {
       process.stderr.write(`foldsync: ${error.message}\n`);
       return 1;
     }

@@ -1,0 +1,138 @@
+/**
+ * `createEngine`: the engine with its batteries: a data folder with its lock and SQLite event
+ * log, the real disk, and a cloud: the one given, or else the embedded reference cloud server,
+ * started in the data folder on 127.0.0.1 with a local user. Tokens never go into the event log
+ * (it is exported and shared to debug); they are kept in the data folder, readable by its owner only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createEngineCore, type EngineCore } from './actors/engine.js';
+import { startCloudServer, type CloudServer } from './cloud/server.js';
+import { createSqliteEventLog } from './events/sqlite-event-log.js';
+import { createSystemClock, type Clock } from './io/clock.js';
+import { lockDataDir } from './io/data-dir.js';
+import { createHttpRemoteDrive } from './io/http-remote-drive.js';
+import { createRandomIds, type Ids } from './io/ids.js';
+import { createNodeLocalFs } from './io/node-local-fs.js';
+import { checkTaskFolder } from './io/task-folder-checks.js';
+import { createTrash, type Trash } from './io/trash.js';
+import { FoldsyncError } from './lib/errors.js';
+
+/** Options of {@link createEngine}. */
+export interface CreateEngineOptions {
+  /** The engine's data folder: its event log, its lock, the embedded cloud's data. */
+  readonly dataDir: string;
+  /** The cloud new tasks talk to; default: the embedded reference cloud. */
+  readonly cloud?: { readonly url: string; readonly token: string };
+  readonly clock?: Clock;
+  readonly ids?: Ids;
+  /** This terminal's name in conflict copies; default the host name. */
+  readonly terminalName?: string;
+  /** Where local deletes go; default the user's freedesktop.org trash. */
+  readonly trash?: Trash;
+}
+
+/** A running engine. */
+export interface Engine extends EngineCore {
+  readonly dataDir: string;
+  /** The URL of the cloud new tasks use (the embedded server's while it runs). */
+  readonly cloudUrl: string;
+  /** The token for {@link cloudUrl}. */
+  readonly cloudToken: string;
+}
+
+interface Credentials {
+  embedded?: { user: string; token: string };
+  tokens: Record<string, string>;
+}
+
+/**
+ * Opens (or creates) the engine in `dataDir` and rebuilds it from its log.
+ *
+ * @example
+ * const engine = await createEngine({ dataDir: '/home/ada/.foldsync' });
+ * const task = await engine.createTask({ localRoot: '/home/ada/Photos', cloud: 'personal:/Photos' });
+ * await engine.syncOnce(task.taskId);
+ * await engine.close();
+ */
+export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
+  const clock = options.clock ?? createSystemClock();
+  const ids = options.ids ?? createRandomIds();
+  mkdirSync(options.dataDir, { recursive: true });
+  const lock = lockDataDir(options.dataDir);
+  const credentialsFile = join(options.dataDir, 'credentials.json');
+  const credentials: Credentials = existsSync(credentialsFile) ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as Credentials) : { tokens: {} };
+  const saveCredentials = (): void => {
+    writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  };
+  let server: CloudServer | null = null;
+  try {
+    const log = await createSqliteEventLog({ file: join(options.dataDir, 'events.sqlite'), clock });
+    let url: string;
+    let token: string;
+    if (options.cloud === undefined) {
+      server = await startCloudServer({ dataDir: join(options.dataDir, 'cloud'), port: 0 });
+      if (credentials.embedded === undefined) {
+        const { token: created } = await server.data.core.addUser('local');
+        credentials.embedded = { user: 'local', token: created };
+        saveCredentials();
+      }
+      url = server.url;
+      token = credentials.embedded.token;
+    } else {
+      url = options.cloud.url;
+      token = options.cloud.token;
+      if (credentials.tokens[url] !== token) {
+        credentials.tokens[url] = token;
+        saveCredentials();
+      }
+    }
+    const embeddedUrl = url;
+    const tokenFor = (cloudUrl: string | null): { url: string; token: string } => {
+      if (cloudUrl === null) {
+        if (credentials.embedded === undefined || server === null) {
+          throw new FoldsyncError('cloud-unavailable', 'This task syncs with the embedded cloud, which is not running; start foldsync without --cloud-url.');
+        }
+        return { url: embeddedUrl, token: credentials.embedded.token };
+      }
+      const known = credentials.tokens[cloudUrl];
+      if (known === undefined) throw new FoldsyncError('no-token', `No token is kept for ${cloudUrl}; pass --cloud-url ${cloudUrl} --token T once.`);
+      return { url: cloudUrl, token: known };
+    };
+    const trash = options.trash ?? createTrash({ clock });
+    const core = await createEngineCore({
+      log,
+      clock,
+      ids,
+      terminalName: options.terminalName ?? hostname(),
+      defaultCloudUrl: options.cloud === undefined ? null : url,
+      driveFor: (cloud, mode) => {
+        const { url: baseUrl, token: t } = tokenFor(cloud.url);
+        return createHttpRemoteDrive({ baseUrl, token: t, mode });
+      },
+      localFor: (root) => createNodeLocalFs({ root, clock, trash }),
+      checkLocalFolder: (path, existingRoots) => checkTaskFolder(path, { existingRoots, engineDataDir: options.dataDir }),
+    });
+    const running = server;
+    return {
+      ...core,
+      dataDir: options.dataDir,
+      cloudUrl: url,
+      cloudToken: token,
+      close: async () => {
+        try {
+          await core.close();
+          await log.close();
+          if (running !== null) await running.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    if (server !== null) await server.close();
+    lock.release();
+    throw error;
+  }
+}
