@@ -155,6 +155,16 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       }
     });
 
+  /**
+   * One sync round of a task. A pause the task decided itself (the mass-delete guard) is recorded
+   * as a pause on the engine stream, so it lasts across restarts until the user resumes.
+   */
+  const syncTask = async (task: RegisteredTask): Promise<SyncResult> => {
+    const result = await (await runnerOf(task)).syncOnce();
+    if (result.status === 'paused' && !get(task.taskId).paused) await command('TaskPaused', task.taskId);
+    return result;
+  };
+
   const command = async (type: 'TaskPaused' | 'TaskResumed' | 'TaskCancelled' | 'SyncRequested' | 'RetryRequested', taskId: string): Promise<void> => {
     get(taskId);
     await writer.write([{ type, v: 1, taskId }]);
@@ -221,10 +231,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     syncOnce: async (taskId) => {
       const results = new Map<string, SyncResult>();
       const chosen = taskId === undefined ? [...registry.tasks.values()] : [get(taskId)];
-      for (const task of chosen) {
-        const runner = await runnerOf(task);
-        results.set(task.taskId, await runner.syncOnce());
-      }
+      for (const task of chosen) results.set(task.taskId, await syncTask(task));
       return results;
     },
     run: async (signal, onRound) => {
@@ -234,7 +241,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         const results = new Map<string, SyncResult>();
         for (const task of registry.tasks.values()) {
           if (!task.options.autoSync || aborted()) continue;
-          results.set(task.taskId, await (await runnerOf(task)).syncOnce());
+          results.set(task.taskId, await syncTask(task));
         }
         onRound?.(results);
         if (aborted()) return;

@@ -72,11 +72,21 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const failedActions = new Map<string, { action: Action }>();
   let version = 0;
   let firstRound = true;
+  /**
+   * The mass-delete guard held the last round back. A runner is only created for a task that is
+   * not paused, so when this is still set at the first round the user has resumed since: the
+   * deletes go ahead this time.
+   */
+  let massDeleteHeld = false;
 
   const follow = (e: StoredEvent | { event: FoldsyncEvent }): void => {
     const event = e.event;
     trees.apply(event);
     switch (event.type) {
+      case 'TaskStatusChanged':
+        if (event.status === 'paused' && event.reason === 'mass-delete') massDeleteHeld = true;
+        else if (event.status === 'completed') massDeleteHeld = false;
+        break;
       case 'PlanMade':
         for (const { actionId, action } of event.actions) open.set(actionId, { action, attempts: 0 });
         break;
@@ -268,10 +278,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     await write([...open.keys()].map((actionId) => ({ type: 'ActionAbandoned', v: 1, actionId, why })));
     failedActions.clear();
     machine.send({ type: 'SCAN_DONE' });
+    const allowMassDelete = massDeleteHeld;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
-      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now() });
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now(), allowMassDelete });
       if (plan.held.length > 0) trees.markDirty(plan.held);
       const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
       if (actions.length === 0 && plan.guard === null) break;
