@@ -29,9 +29,15 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(): Promise<Engine> {
+async function open(maxFiles?: number): Promise<Engine> {
   const clock = createSystemClock();
-  const engine = await createEngine({ dataDir: join(dir, 'home'), cloud: { url: server.url, token }, terminalName: 'laptop', trash: createTrash({ clock, dataHome: join(dir, 'xdg') }) });
+  const engine = await createEngine({
+    dataDir: join(dir, 'home'),
+    cloud: { url: server.url, token },
+    terminalName: 'laptop',
+    trash: createTrash({ clock, dataHome: join(dir, 'xdg') }),
+    ...(maxFiles === undefined ? {} : { maxFiles }),
+  });
   engines.push(engine);
   return engine;
 }
@@ -149,6 +155,22 @@ describe('engine: safety (SPEC.md section 5)', () => {
     expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
     expect((await drive.list('personal', 'm')).length).toBe(20);
     expect((await drive.bin('personal')).length).toBe(100);
+    await drive.close();
+  });
+});
+
+describe('engine: files per terminal (SPEC.md section 5)', () => {
+  it('the task that would pass the limit fails with file-limit; nothing already synced is touched', async () => {
+    const engine = await open(10);
+    const a = await engine.createTask({ localRoot: folder('a', { '1': '1', '2': '2', '3': '3', '4': '4', '5': '5', '6': '6' }), cloud: 'personal:/a' });
+    expect((await engine.syncOnce(a.taskId)).get(a.taskId)?.status).toBe('completed');
+    const b = await engine.createTask({ localRoot: folder('b', { '1': '1', '2': '2', '3': '3', '4': '4', '5': '5' }), cloud: 'personal:/b' });
+    const results = await engine.syncOnce();
+    expect(results.get(a.taskId)?.status).toBe('completed');
+    expect(results.get(b.taskId)?.status).toBe('failed');
+    const drive = (await import('./io/http-remote-drive.js')).createHttpRemoteDrive({ baseUrl: server.url, token });
+    expect((await drive.list('personal', 'a')).length).toBe(6);
+    expect(await drive.stat('personal', 'b/1')).toBeNull();
     await drive.close();
   });
 });

@@ -31,6 +31,8 @@ export interface CreateEngineOptions {
   readonly terminalName?: string;
   /** Where local deletes go; default the user's freedesktop.org trash. */
   readonly trash?: Trash;
+  /** Files per terminal, all tasks together (default 1,000,000; SPEC.md section 5). */
+  readonly maxFiles?: number;
 }
 
 /** A running engine. */
@@ -113,6 +115,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       },
       localFor: (root) => createNodeLocalFs({ root, clock, trash }),
       checkLocalFolder: (path, existingRoots) => checkTaskFolder(path, { existingRoots, engineDataDir: options.dataDir }),
+      ...(options.maxFiles === undefined ? {} : { maxFiles: options.maxFiles }),
     });
     const running = server;
     return {

@@ -15,7 +15,7 @@ import type { LocalFs } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
 import { FoldsyncError, isFoldsyncError } from '../lib/errors.js';
 import { DEFAULT_OPTIONS, type SpaceType, type SyncMode, type TaskOptions } from '../lib/model.js';
-import { checkNewTask, normalizeCloudPath } from '../machines/task-creation-rules.js';
+import { checkNewTask, MAX_FILES_PER_TERMINAL, normalizeCloudPath } from '../machines/task-creation-rules.js';
 import { foldEvents } from '../projections/projection.js';
 import { taskRegistryProjection, type RegisteredTask, type TaskRegistry } from '../projections/task-registry.js';
 import { createStreamWriter } from './stream-writer.js';
@@ -39,6 +39,8 @@ export interface EngineCoreOptions {
   readonly checkLocalFolder: LocalFolderCheck;
   /** The URL tasks on the default cloud record (null: the embedded one). */
   readonly defaultCloudUrl: string | null;
+  /** Files per terminal, all tasks together (default {@link MAX_FILES_PER_TERMINAL}). */
+  readonly maxFiles?: number;
 }
 
 /** A request to create a task. */
@@ -112,7 +114,21 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     const existing = runners.get(task.taskId);
     if (existing !== undefined) return existing.runner;
     const drive = options.driveFor(task.cloud, task.mode);
-    const runner = await createTaskRunner({ task, log, local: options.localFor(task.localRoot), drive, clock, ids, terminal: registry.terminalName ?? options.terminalName });
+    const others = (): number => {
+      let n = 0;
+      for (const [id, r] of runners) if (id !== task.taskId) n += r.runner.files();
+      return n;
+    };
+    const runner = await createTaskRunner({
+      task,
+      log,
+      local: options.localFor(task.localRoot),
+      drive,
+      clock,
+      ids,
+      terminal: registry.terminalName ?? options.terminalName,
+      fileLimit: { others, max: options.maxFiles ?? MAX_FILES_PER_TERMINAL },
+    });
     runners.set(task.taskId, { runner, drive });
     return runner;
   };

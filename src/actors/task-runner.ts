@@ -36,6 +36,11 @@ export interface TaskRunnerOptions {
   readonly ids: Ids;
   /** This terminal's name, for conflict copies. */
   readonly terminal: string;
+  /**
+   * Files the terminal's other tasks hold, and the most the terminal may hold (SPEC.md section 5);
+   * a task that would pass it fails with `file-limit` before it plans anything.
+   */
+  readonly fileLimit?: { readonly others: () => number; readonly max: number };
 }
 
 /** How a sync round ended. */
@@ -53,6 +58,8 @@ export interface TaskRunner {
   status(): TaskStatus;
   /** The trees, read-only (tests and views). */
   readonly trees: Trees;
+  /** Files this task holds: the larger of its local and cloud trees. */
+  files(): number;
   /** Stops the machine and the throttles. */
   stop(): void;
 }
@@ -265,6 +272,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     }
   };
 
+  const files = (): number => Math.max(trees.count('local'), trees.count('cloud'));
+
   const syncOnce = async (): Promise<SyncResult> => {
     if (machine.getSnapshot().value === 'paused') return { status: 'paused', failedFiles: failedActions.size };
     if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
@@ -277,6 +286,17 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     firstRound = false;
     await write([...open.keys()].map((actionId) => ({ type: 'ActionAbandoned', v: 1, actionId, why })));
     failedActions.clear();
+    const limit = options.fileLimit;
+    if (limit !== undefined && limit.others() + files() > limit.max) {
+      machine.send({
+        type: 'FAIL',
+        reason: 'file-limit',
+        message: `This terminal would hold ${limit.others() + files()} files, more than the ${limit.max} it may sync; nothing was changed. Exclude folders with filters, or cancel another task.`,
+        retryable: false,
+      });
+      await writer.settled();
+      return { status: 'failed', failedFiles: failedActions.size };
+    }
     machine.send({ type: 'SCAN_DONE' });
     const allowMassDelete = massDeleteHeld;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -301,6 +321,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
 
   return {
     syncOnce,
+    files,
     status: () => taskStatusOf(machine.getSnapshot().value) ?? 'completed',
     trees,
     stop: () => {
