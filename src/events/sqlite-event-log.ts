@@ -25,7 +25,7 @@ export const SQLITE_LOG_FORMAT = 'foldsync-event-log';
 
 /** Options of {@link createSqliteEventLog}. */
 export interface SqliteEventLogOptions {
-  /** The database file; created (with its folder's existing parent) when missing. */
+  /** The database file, created when missing (its folder must exist). */
   readonly file: string;
   /** Stamps each appended batch. */
   readonly clock: Pick<Clock, 'now'>;
