@@ -53,3 +53,28 @@ export {
 } from './reconcile/simulate.js';
 export type { SimTask } from './reconcile/sim-task.js';
 export { createSimTask } from './reconcile/sim-task.js';
+export type {
+  HashOutcome,
+  LocalEntryKind,
+  LocalFs,
+  LocalFsErrorCode,
+  LocalStat,
+  ScanItem,
+  ScanOptions,
+  SkipReason,
+  WatchBatch,
+  WatchChange,
+  WatchOptions,
+  WriteOptions,
+} from './io/local-fs.js';
+export { LocalFsError, checkRelPath, metaOf, sameLocal } from './io/local-fs.js';
+export type { NodeLocalFsOptions } from './io/node-local-fs.js';
+export { createNodeLocalFs } from './io/node-local-fs.js';
+export type { SimFaultOp, SimLocalFs, SimLocalFsOptions, SimTrashed, SimUser } from './io/sim-local-fs.js';
+export { createSimLocalFs } from './io/sim-local-fs.js';
+export type { Trash, TrashOptions } from './io/trash.js';
+export { createTrash } from './io/trash.js';
+export type { Mount, MountTable } from './io/mounts.js';
+export { mountOf, parseMountInfo, readMountTable } from './io/mounts.js';
+export type { CheckedTaskFolder, Platform, TaskFolderCheckOptions, TaskFolderRefusal } from './io/task-folder-checks.js';
+export { SYNC_MARKERS, TaskFolderError, checkTaskFolder, mountKind, nestingOf, syncMarkerIn, systemFolderOf } from './io/task-folder-checks.js';

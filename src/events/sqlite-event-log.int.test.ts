@@ -47,6 +47,18 @@ describe('sqlite event log', () => {
     }
   });
 
+  it('checks the expected version against the database, not a cache: a second writer on the same file conflicts', async () => {
+    const file = join(dir, 'events.db');
+    const first = await open(file);
+    const second = await open(file);
+    await first.append('task:a', [sampleLocalChanged(1)], 0);
+    const error = await rejection(second.append('task:a', [sampleLocalChanged(2)], 0));
+    expect(isFoldsyncError(error, 'stream-conflict')).toBe(true);
+    // Positions stay gap-free across both connections.
+    expect(await second.append('task:b', [sampleLocalChanged(3)], 0)).toMatchObject({ firstPosition: 2 });
+    expect(await first.append('task:a', [sampleLocalChanged(4)], 1)).toMatchObject({ firstPosition: 3, streamVersion: 2 });
+  });
+
   it('reports a corrupt stored row by its position on read, on subscribe and on export', async () => {
     const file = join(dir, 'events.db');
     const log = await open(file);

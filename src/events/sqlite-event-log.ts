@@ -2,7 +2,7 @@
  * The SQLite event log (better-sqlite3, WAL). kysely owns the schema, through its Migrator and
  * migrations defined here in code, and the occasional query; the hot paths (append, read) run on
  * prepared better-sqlite3 statements, because kysely prepares every statement anew and goes
- * through an async mutex, which measured at about 60% of the raw rate for appends (ADR 0003).
+ * through an async mutex, which measured at about two thirds of the raw rate for appends (ADR 0003).
  *
  * Schema: `events(position INTEGER PRIMARY KEY, stream, stream_version, at, type, v, data)` with a
  * unique index on `(stream, stream_version)`, and `foldsync_meta(key, value)` whose `format` row
@@ -25,7 +25,7 @@ export const SQLITE_LOG_FORMAT = 'foldsync-event-log';
 
 /** Options of {@link createSqliteEventLog}. */
 export interface SqliteEventLogOptions {
-  /** The database file; created (with its folder's existing parent) when missing. */
+  /** The database file, created when missing (its folder must exist). */
   readonly file: string;
   /** Stamps each appended batch. */
   readonly clock: Pick<Clock, 'now'>;

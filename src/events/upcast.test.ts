@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../lib/model.js';
 import { isFoldsyncError } from '../lib/errors.js';
@@ -122,5 +123,34 @@ describe('unreadable stored events are typed errors naming their position', () =
     for (const [type, v] of Object.entries(CURRENT_VERSIONS)) {
       expect(thrown(() => decodeEvent(type, v, {}, 1)).code, type).toBe('corrupt-event');
     }
+  });
+});
+
+describe('decoding arbitrary stored data', () => {
+  it('never crashes: any type, version and payload decode to an event or fail with an EventLogError', () => {
+    const types = [...Object.keys(CURRENT_VERSIONS), 'Nope', '__proto__', ''];
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.integer({ min: -1, max: 3 }), fc.jsonValue(), fc.integer({ min: 1 }), (type, v, payload, position) => {
+        try {
+          const event = decodeEvent(type, v, JSON.parse(JSON.stringify(payload)) as unknown, position);
+          expect(event.type).toBe(type);
+        } catch (error) {
+          expect(error).toBeInstanceOf(EventLogError);
+          expect((error as EventLogError).details).toMatchObject({ position });
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts what it checks: a LocalChanged with any valid paths and metas round-trips', () => {
+    const meta = fc.option(fc.record({ kind: fc.constantFrom('file' as const, 'dir' as const), size: fc.nat(), mtimeNs: fc.string(), fileId: fc.string() }), { nil: null });
+    fc.assert(
+      fc.property(fc.constantFrom('scan' as const, 'watch' as const), fc.array(fc.record({ path: fc.string(), meta })), (source, changes) => {
+        const event: FoldsyncEvent = { type: 'LocalChanged', v: 1, source, changes };
+        const { type, v, data } = encodeEvent(event);
+        expect(decodeRow({ position: 1, stream: 's', streamVersion: 1, at: 0, type, v, data }).event).toEqual(event);
+      }),
+    );
   });
 });

@@ -73,9 +73,9 @@ export type WatchChange =
   /**
    * The watcher may have missed changes under `under`: the consumer must scan it and diff.
    * `error`: the watcher failed (it goes on where it can); `overflow`: a burst of events that may
-   * have overflowed the native queue; `requested`: the caller asked.
+   * have overflowed the native queue.
    */
-  | { readonly type: 'rescan'; readonly under: RelPath; readonly reason: 'error' | 'overflow' | 'requested'; readonly message: string };
+  | { readonly type: 'rescan'; readonly under: RelPath; readonly reason: 'error' | 'overflow'; readonly message: string };
 
 /** A debounced batch of changes. */
 export interface WatchBatch {

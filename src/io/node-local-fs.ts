@@ -171,7 +171,10 @@ export function createNodeLocalFs(options: NodeLocalFsOptions): LocalFs {
       const s = await fs.lstat(path);
       return s === null ? null : metaOf(s);
     },
-    scan: (under, scanOptions = {}) => scanNodeTree(root, guard(under), scanOptions),
+    scan: async function* (under, scanOptions = {}) {
+      // A generator, so that a bad path is refused when iterated, like every other failure of a scan.
+      yield* scanNodeTree(root, guard(under), scanOptions);
+    },
     hash: async (path, previous = null) => {
       guard(path);
       const before = lstatNow(path);

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,14 +94,20 @@ describe('task-folder checks on real folders (SPEC.md section 3)', () => {
     expect(refusal(join(base, 'home'), { ...opts, engineDataDir: join(base, 'elsewhere') })).toBe('accepted');
   });
 
-  it('not a folder: unreadable (skipped as root, whom permissions do not stop)', () => {
+  it('not a folder: unreadable (checked as the unprivileged user nobody when running as root)', () => {
     const locked = join(base, 'locked');
     mkdirSync(locked, { mode: 0o000 });
-    if (process.getuid?.() === 0) {
-      // Root reads a mode-000 folder anyway, so the refusal cannot be provoked this way here.
-      expect(refusal(locked)).toBe('accepted');
-    } else {
+    if (process.getuid?.() !== 0) {
       expect(refusal(locked)).toBe('not-a-folder');
+      return;
     }
+    // Root reads a mode-000 folder anyway; run the check in a child process as nobody instead.
+    chmodSync(base, 0o755);
+    const script = `import { checkTaskFolder } from ${JSON.stringify(new URL('./task-folder-checks.ts', import.meta.url).href)};
+      try { checkTaskFolder(${JSON.stringify(locked)}, { existingRoots: [], engineDataDir: '/nonexistent' }); console.log('accepted'); }
+      catch (e) { console.log(e.code); }`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: base } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('not-a-folder');
   });
 });

@@ -14,7 +14,7 @@ describe('watch core', () => {
     const known = new Map([['a.txt', '1:5'], ['gone.txt', '1:6']]);
     const out = pairMoves(['a.txt', 'gone.txt'], [file('b.txt', '1:5'), file('c.txt', '1:7')], (p) => known.get(p));
     expect(out).toEqual([
-      { type: 'moved', from: 'a.txt', to: 'b.txt', meta: file('b.txt', '1:5').type === 'entry' ? { kind: 'file', size: 1, mtimeNs: '1', fileId: '1:5' } : null, mode: 0o644, ignored: null },
+      { type: 'moved', from: 'a.txt', to: 'b.txt', meta: { kind: 'file', size: 1, mtimeNs: '1', fileId: '1:5' }, mode: 0o644, ignored: null },
       { type: 'gone', path: 'gone.txt' },
       file('c.txt', '1:7'),
     ]);

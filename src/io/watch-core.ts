@@ -97,7 +97,7 @@ export function createWatchStream(source: RawSource, probe: WatchProbe, clock: C
 
     const idOf = (path: RelPath): string | undefined => seen.get(path) ?? options.knownId?.(path);
 
-    const process = async (paths: Map<RelPath, RawEvent['type']>, errs: readonly RawEvent[], count: number): Promise<void> => {
+    const probeBatch = async (paths: Map<RelPath, RawEvent['type']>, errs: readonly RawEvent[], count: number): Promise<void> => {
       const rescans: WatchChange[] = errs.map((e) => ({
         type: 'rescan',
         under: '',
@@ -158,7 +158,7 @@ export function createWatchStream(source: RawSource, probe: WatchProbe, clock: C
       pending = new Map();
       problems = [];
       rawCount = 0;
-      chain = chain.then(() => process(paths, errs, count)).catch((error: unknown) => {
+      chain = chain.then(() => probeBatch(paths, errs, count)).catch((error: unknown) => {
         // Probing failed as a whole (the root vanished mid-batch): the consumer must rescan.
         if (!closed) subscriber.next({ changes: [{ type: 'rescan', under: '', reason: 'error', message: String(error) }] });
       });

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PathFilter } from '../../src/lib/filters.js';
 import { createPathFilter } from '../../src/lib/filters.js';
 import type { LocalMeta } from '../../src/lib/model.js';
 import type { LocalFs, ScanItem, WatchBatch, WatchChange } from '../../src/io/local-fs.js';
@@ -275,9 +276,9 @@ export function localFsContract(name: string, make: () => Promise<LocalFsHarness
       afterEach(() => {
         sub.unsubscribe();
       });
-      const start = async (): Promise<void> => {
+      const start = async (filter?: PathFilter): Promise<void> => {
         sub.add(
-          fs.watch({ debounceMs: 50, knownId: (p) => known.get(p) }).subscribe((b: WatchBatch) => {
+          fs.watch({ debounceMs: 50, knownId: (p) => known.get(p), ...(filter === undefined ? {} : { filter }) }).subscribe((b: WatchBatch) => {
             changes.push(...b.changes);
           }),
         );
@@ -304,6 +305,16 @@ export function localFsContract(name: string, make: () => Promise<LocalFsHarness
         await fs.writeFile('engine.txt', bytes('from the cloud'), null);
         await until(() => has((c) => c.type === 'entry' && c.path === 'engine.txt'), 'engine write');
         expect(changes.some((c) => 'path' in c && c.path.includes('.foldsync-partial-'))).toBe(false);
+      });
+
+      it('marks entries the filter ignores, as the scanner does', async () => {
+        await start(createPathFilter({ include: [], exclude: ['*.log'], maxFileSize: 4 }));
+        await h.user.write('debug.log', 'x');
+        await h.user.write('big.bin', 'too large');
+        await h.user.write('ok.txt', 'ok');
+        await until(() => has((c) => c.type === 'entry' && c.path === 'ok.txt' && c.ignored === null), 'synced entry');
+        await until(() => has((c) => c.type === 'entry' && c.path === 'debug.log' && c.ignored === 'excluded'), 'excluded entry');
+        await until(() => has((c) => c.type === 'entry' && c.path === 'big.bin' && c.ignored === 'too-large'), 'too-large entry');
       });
 
       it('reports every file of a folder created with its files at once', async () => {
