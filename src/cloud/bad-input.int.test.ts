@@ -243,6 +243,17 @@ describe('bad input', () => {
     expect(await a.versions('personal', v1.id)).toHaveLength(2);
   });
 
+  it('answers a refused large upload with its error, not a broken connection', async () => {
+    const drive = fx.drive('ada');
+    const v1 = await put(drive, 'personal', 'big.bin', 'small first');
+    const big = Buffer.alloc(8 * 1024 * 1024, 5);
+    const oneShot = createHttpRemoteDrive({ baseUrl: fx.server.url, token: fx.tokens.get('ada') ?? '', attempts: 1 });
+    await rejectsWith(oneShot.upload('personal', { path: 'big.bin' }, big, { size: big.length, hash: sha(big), baseVersion: 'v-stale' }), 'conflict');
+    // The connection is still usable afterwards.
+    expect((await oneShot.stat('personal', 'big.bin'))?.version).toBe(v1.version);
+    await oneShot.close();
+  });
+
   it('refuses an upload past the quota with a quota error', async () => {
     await fx.setQuota('personal:ada', 100);
     const res = await call(fx, 'PUT', '/v1/spaces/personal/content?path=q.bin', { headers: { 'x-foldsync-sha256': sha(Buffer.alloc(101)) }, body: Buffer.alloc(101) });
@@ -311,6 +322,27 @@ describe('the data folder at start', () => {
     await rm(join(dir, 'meta.db-shm'), { force: true });
     await rejectsWith(startCloudServer({ dataDir: dir }), 'data-corrupt');
     expect(await readFile(join(dir, 'meta.db'))).toEqual(garbage);
+  });
+
+  it('drops abandoned upload sessions and stray partial files at start', async () => {
+    const first = await startCloudServer({ dataDir: dir });
+    const { token } = await first.data.core.addUser('ada');
+    const open = async (url: string): Promise<string> => {
+      const res = await request(`${url}/v1/spaces/personal/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ path: 'p.bin', size: 10, hash: sha('0123456789') }) });
+      return ((await res.body.json()) as { id: string }).id;
+    };
+    const id = await open(first.url);
+    await writeFile(join(dir, 'uploads', 'u-stray.part'), 'stray');
+    await first.close();
+    const kept = await startCloudServer({ dataDir: dir });
+    expect(await readdir(join(dir, 'uploads'))).toEqual([`${id}.part`]);
+    await kept.close();
+    const expiring = await startCloudServer({ dataDir: dir, uploadTtlMs: 0 });
+    expect(await readdir(join(dir, 'uploads'))).toEqual([]);
+    const res = await request(`${expiring.url}/v1/spaces/personal/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(404);
+    await res.body.dump();
+    await expiring.close();
   });
 
   it('keeps every acknowledged write across a close and restart, and ends waiting feed readers on close', async () => {

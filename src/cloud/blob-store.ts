@@ -27,6 +27,8 @@ export interface BlobStore {
   remove(hash: string): void;
   /** Removes leftover temporary files (from a crash); called at start. */
   sweepTemp(): Promise<void>;
+  /** The ids of the resumable uploads that have a partial file. */
+  listUploads(): Promise<string[]>;
 }
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -76,6 +78,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     sweepTemp: async () => {
       for (const name of await readdir(tmp)) await rm(join(tmp, name), { force: true });
     },
+    listUploads: async () => (await readdir(uploads)).filter((n) => n.endsWith('.part')).map((n) => n.slice(0, -'.part'.length)),
   };
 }
 

@@ -43,6 +43,8 @@ export interface CloudServerOptions {
   readonly closeGraceMs?: number;
   /** Wait for a locked database this long at start (default 2000 ms). */
   readonly busyTimeoutMs?: number;
+  /** Resumable sessions older than this are dropped with their bytes (default 7 days). */
+  readonly uploadTtlMs?: number;
   /** Called with unexpected errors (bugs, disk failures); the server itself prints nothing. */
   readonly onError?: (error: unknown) => void;
 }
@@ -105,6 +107,29 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
   const hashing = new Map<string, { hash: Hash; bytes: number }>();
   const busy = new Set<string>();
   let closing = false;
+
+  // Abandoned sessions would keep their partial files for ever: expire them now and hourly, and
+  // drop partial files no session owns (a crash between the two deletes leaves one).
+  const uploadTtl = options.uploadTtlMs ?? 7 * 24 * 3600 * 1000;
+  const sweepUploads = async (): Promise<void> => {
+    const { kept } = await core.expireUploads(uploadTtl);
+    const live = new Set(kept);
+    for (const id of await blobs.listUploads()) {
+      if (live.has(id) || busy.has(id)) continue;
+      hashing.delete(id);
+      await rm(blobs.uploadPath(id), { force: true });
+    }
+  };
+  try {
+    await sweepUploads();
+  } catch (error) {
+    await data.close();
+    throw error;
+  }
+  const sweeper = setInterval(() => {
+    sweepUploads().catch(onError);
+  }, 3600 * 1000);
+  sweeper.unref();
 
   const space = async (ctx: Ctx): Promise<SpaceAccess> => core.access(ctx.user, ctx.params[0] ?? '');
 
@@ -495,6 +520,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     close: () => {
       closed ??= (async () => {
         closing = true;
+        clearInterval(sweeper);
         const stopped = new Promise<void>((resolve) => {
           server.close(() => {
             resolve();
