@@ -254,6 +254,25 @@ describe('bad input', () => {
     await oneShot.close();
   });
 
+  it('serves suffix ranges and refuses ranges outside the file', async () => {
+    const f = await put(fx.drive('ada'), 'personal', 'r.txt', '0123456789');
+    const suffix = await request(`${fx.server.url}/v1/spaces/personal/items/${f.id}/content`, { headers: { authorization: `Bearer ${fx.tokens.get('ada') ?? ''}`, range: 'bytes=-3' } });
+    expect(suffix.statusCode).toBe(206);
+    expect(suffix.headers['content-range']).toBe('bytes 7-9/10');
+    expect(await suffix.body.text()).toBe('789');
+    for (const range of ['bytes=10-', 'bytes=5-2', 'bytes=0-1,3-4', 'items=0-1']) {
+      const res = await call(fx, 'GET', `/v1/spaces/personal/items/${f.id}/content`, { headers: { range } });
+      expect(res.status, range).toBe(400);
+      expect(res.body.error?.code).toBe('bad-request');
+    }
+  });
+
+  it('ends a feed wait with an empty page when nothing changes', async () => {
+    const d = fx.drive('ada');
+    const cursor = await d.cursor('personal');
+    expect(await d.changes('personal', cursor, { waitSeconds: 1 })).toEqual({ changes: [], cursor, more: false });
+  });
+
   it('refuses an upload past the quota with a quota error', async () => {
     await fx.setQuota('personal:ada', 100);
     const res = await call(fx, 'PUT', '/v1/spaces/personal/content?path=q.bin', { headers: { 'x-foldsync-sha256': sha(Buffer.alloc(101)) }, body: Buffer.alloc(101) });
