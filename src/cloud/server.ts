@@ -493,6 +493,9 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     const done = handle(req, res).finally(() => inflight.delete(done));
     inflight.add(done);
   });
+  // A client that stops sending mid-body would otherwise hold its socket (and a partial file) for
+  // ever: two silent minutes end it (long-polls wait at most maxWaitSeconds, 60 by default).
+  server.setTimeout(Math.max(120, maxWait + 30) * 1000);
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
