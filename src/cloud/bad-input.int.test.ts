@@ -313,6 +313,23 @@ describe('the data folder at start', () => {
     await again.close();
   });
 
+  it('releases the data folder when the port is taken', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'foldsync-cloud-port-'));
+    const first = await startCloudServer({ dataDir: other });
+    try {
+      let error: unknown;
+      await startCloudServer({ dataDir: dir, port: first.port }).catch((e: unknown) => {
+        error = e;
+      });
+      expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+      const again = await startCloudServer({ dataDir: dir });
+      await again.close();
+    } finally {
+      await first.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a database another process holds locked, with a clear error', async () => {
     const first = await startCloudServer({ dataDir: dir });
     await first.close();

@@ -1,8 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServerFixture, type ServerFixture } from '../../test/cloud-fixture.js';
 import { put, sha } from '../../test/remote-drive-contract.js';
+import { createHttpRemoteDrive } from '../io/http-remote-drive.js';
+import { startCloudServer } from './server.js';
 
 async function blobs(dataDir: string): Promise<string[]> {
   const entries = await readdir(join(dataDir, 'blobs'), { recursive: true, withFileTypes: true });
@@ -48,5 +52,29 @@ describe('blob garbage collection', () => {
     await put(d, 'personal', 'c.txt', 'two', v1.version);
     await expect(put(d, 'personal', 'c.txt', 'three', v1.version)).rejects.toThrow();
     expect(await blobs(fx.dataDir)).toEqual([sha('one'), sha('two')].sort());
+  });
+});
+
+describe('blob sweep at start', () => {
+  it('removes blobs no version refers to (left by a crash) and keeps the rest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'foldsync-cloud-sweep-'));
+    try {
+      const first = await startCloudServer({ dataDir: dir });
+      const { token } = await first.data.core.addUser('ada');
+      const d = createHttpRemoteDrive({ baseUrl: first.url, token });
+      await put(d, 'personal', 'kept.txt', 'kept');
+      await d.close();
+      await first.close();
+      const stray = sha('orphan');
+      await mkdir(join(dir, 'blobs', stray.slice(0, 2), stray.slice(2, 4)), { recursive: true });
+      await writeFile(join(dir, 'blobs', stray.slice(0, 2), stray.slice(2, 4), stray), 'orphan');
+      expect(await blobs(dir)).toEqual([sha('kept'), stray].sort());
+      const second = await startCloudServer({ dataDir: dir });
+      for (let i = 0; i < 500 && second.stats().sweepingBlobs; i++) await sleep(20);
+      expect(await blobs(dir)).toEqual([sha('kept')]);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

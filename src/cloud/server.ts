@@ -56,8 +56,8 @@ export interface CloudServer {
   readonly port: number;
   /** The open data folder (for in-process administration, e.g. tests adding users). */
   readonly data: CloudData;
-  /** Requests being handled, and how many of them are feed readers waiting for a change. */
-  stats(): { readonly inflight: number; readonly waiting: number };
+  /** Requests being handled, how many are feed readers waiting, and whether the start-time blob sweep runs. */
+  stats(): { readonly inflight: number; readonly waiting: number; readonly sweepingBlobs: boolean };
   /** Stops accepting, lets requests in flight finish (up to the grace time), closes the data folder. */
   close(): Promise<void>;
 }
@@ -126,6 +126,23 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     await data.close();
     throw error;
   }
+  // A crash between a blob's rename and its commit leaves a blob nothing refers to; the pins that
+  // protect in-flight uploads are in memory, so they are gone too. Sweep such blobs in the
+  // background (the same check as garbage collection, so an upload running now is safe).
+  let sweepingBlobs = true;
+  const sweepBlobs = async (): Promise<void> => {
+    try {
+      for await (const hash of blobs.list()) {
+        if (closing) break;
+        await core.removeIfUnreferenced(hash);
+      }
+    } catch (error) {
+      if (!closing) onError(error);
+    } finally {
+      sweepingBlobs = false;
+    }
+  };
+  const blobSweep = sweepBlobs();
   const sweeper = setInterval(() => {
     sweepUploads().catch(onError);
   }, 3600 * 1000);
@@ -508,6 +525,9 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       resolve();
     });
   }).catch(async (error: unknown) => {
+    closing = true;
+    clearInterval(sweeper);
+    await blobSweep;
     await data.close();
     throw error;
   });
@@ -519,7 +539,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     url: `http://${host}:${address.port}`,
     port: address.port,
     data,
-    stats: () => ({ inflight: inflight.size, waiting: waiters.size }),
+    stats: () => ({ inflight: inflight.size, waiting: waiters.size, sweepingBlobs }),
     close: () => {
       closed ??= (async () => {
         closing = true;
@@ -537,6 +557,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
         // A handler cut off mid-upload still finishes its cleanup; the database waits for it.
         await Promise.allSettled([...inflight]);
         await stopped;
+        await blobSweep;
         await data.close();
       })();
       return closed;
