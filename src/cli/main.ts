@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { isFoldsyncError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
+import { registerCloudCommands } from './cloud-commands.js';
+import { registerRemoteCommands } from './remote-commands.js';
 
 /** Builds the command tree. Exposed for tests that drive the CLI in-process. */
 export function createProgram(): Command {
@@ -25,6 +27,9 @@ export function createProgram(): Command {
           'today foldsync ships its event log, and the sync engine arrives with later work.',
       );
     });
+
+  registerCloudCommands(program);
+  registerRemoteCommands(program);
 
   return program;
 }

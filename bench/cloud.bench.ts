@@ -1,0 +1,172 @@
+/**
+ * The cloud server and its client on 127.0.0.1 (issue 4), each figure beside its anchor from the
+ * same run: a raw undici PUT/GET to a trivial node:http sink that discards or serves from memory.
+ *
+ * - 1 GiB upload and download through the client (target: at least 70% of the raw rate), with the
+ *   client's and the server's memory growth (target: under 64 MB each).
+ * - 10,000 files of 4 KiB uploaded 8 at a time, in files per second.
+ *
+ * The server runs in its own process (bench/cloud-server-process.ts) so the two memories are apart.
+ * `FOLDSYNC_BENCH_CLOUD_MB` and `FOLDSYNC_BENCH_CLOUD_FILES` shrink the run while developing.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { createHttpRemoteDrive } from '../src/io/http-remote-drive.js';
+import { report, type Figure } from './report.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MB = 1024 * 1024;
+
+/** Peak-minus-start resident memory of a process while `fn` runs, sampled every 50 ms. */
+async function growth<T>(sample: () => number, fn: () => Promise<T>): Promise<{ value: T; growthMb: number }> {
+  const start = sample();
+  let peak = start;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, sample());
+  }, 50);
+  try {
+    const value = await fn();
+    peak = Math.max(peak, sample());
+    return { value, growthMb: (peak - start) / MB };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await fn(item);
+      }
+    }),
+  );
+}
+
+/** Runs the benchmark. */
+export async function run(): Promise<void> {
+  const size = Number(process.env['FOLDSYNC_BENCH_CLOUD_MB'] ?? '1024') * MB;
+  const files = Number(process.env['FOLDSYNC_BENCH_CLOUD_FILES'] ?? '10000');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cloud-server-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => {
+      reject(new Error(`bench server exited with ${String(code)}`));
+    });
+  });
+  const { url, sink, token } = JSON.parse(first) as { url: string; sink: string; token: string };
+  const serverPid = child.pid ?? 0;
+  const figures: Figure[] = [];
+  const bench = 'cloud';
+
+  // Contents: a 1 MiB pattern repeated, produced on the fly so the client never holds the file.
+  const block = Buffer.alloc(MB);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 7) % 251;
+  const hasher = createHash('sha256');
+  for (let done = 0; done < size; done += MB) hasher.update(block.subarray(0, Math.min(MB, size - done)));
+  const hash = hasher.digest('hex');
+  const source = (start: number, end: number): AsyncIterable<Uint8Array> =>
+    (async function* () {
+      for (let at = start; at < end; ) {
+        const offset = at % MB;
+        const n = Math.min(MB - offset, end - at);
+        yield block.subarray(offset, offset + n);
+        at += n;
+        await Promise.resolve();
+      }
+    })();
+
+  const raw = new Pool(sink, { connections: 8 });
+  const drive = createHttpRemoteDrive({ baseUrl: url, token });
+  try {
+    // ---- 1 GiB upload ----
+    const rawPut = await growth(() => rssOf(serverPid), () =>
+      seconds(async () => {
+        const res = await raw.request({ method: 'PUT', path: '/big', headers: { 'content-length': String(size) }, body: Readable.from(source(0, size)) });
+        await res.body.dump();
+      }),
+    );
+    let entryId = '';
+    const clientMem = { up: 0, down: 0 };
+    const up = await growth(() => rssOf(serverPid), async () => {
+      const client = await growth(() => process.memoryUsage().rss, () =>
+        seconds(async () => {
+          entryId = (await drive.upload('personal', { path: 'big.bin' }, source, { size, hash, baseVersion: null })).id;
+        }),
+      );
+      clientMem.up = client.growthMb;
+      return client.value;
+    });
+    figures.push({ bench, metric: `upload ${size / MB} MiB`, unit: 'MB/s', value: size / MB / up.value, anchor: 'raw undici PUT to a sink', anchorValue: size / MB / rawPut.value, target: '≥ 0.70' });
+
+    // ---- 1 GiB download ----
+    const rawGet = await growth(() => rssOf(serverPid), () =>
+      seconds(async () => {
+        const res = await raw.request({ method: 'GET', path: `/big?size=${size}` });
+        let n = 0;
+        for await (const chunk of res.body) n += (chunk as Buffer).length;
+        if (n !== size) throw new Error(`raw GET got ${n} bytes`);
+      }),
+    );
+    const down = await growth(() => rssOf(serverPid), async () => {
+      const client = await growth(() => process.memoryUsage().rss, () =>
+        seconds(async () => {
+          // Counted, not hashed: the anchor does not hash either (the contract tests check contents).
+          let n = 0;
+          for await (const chunk of await drive.download('personal', entryId)) n += (chunk as Buffer).length;
+          if (n !== size) throw new Error(`download got ${n} bytes`);
+        }),
+      );
+      clientMem.down = client.growthMb;
+      return client.value;
+    });
+    figures.push({ bench, metric: `download ${size / MB} MiB`, unit: 'MB/s', value: size / MB / down.value, anchor: 'raw undici GET from a sink', anchorValue: size / MB / rawGet.value, target: '≥ 0.70' });
+    figures.push({ bench, metric: 'client memory growth, upload', unit: 'MB', value: clientMem.up, anchor: 'limit', anchorValue: 64, target: '< 1 (of 64 MB)' });
+    figures.push({ bench, metric: 'client memory growth, download', unit: 'MB', value: clientMem.down, anchor: 'limit', anchorValue: 64, target: '< 1 (of 64 MB)' });
+    figures.push({ bench, metric: 'server memory growth, upload', unit: 'MB', value: up.growthMb, anchor: 'sink growth, raw PUT', anchorValue: rawPut.growthMb, target: '< 64 MB' });
+    figures.push({ bench, metric: 'server memory growth, download', unit: 'MB', value: down.growthMb, anchor: 'sink growth, raw GET', anchorValue: rawGet.growthMb, target: '< 64 MB' });
+
+    // ---- many small files, 8 at a time ----
+    const small = Array.from({ length: files }, (_, i) => {
+      const bytes = Buffer.alloc(4096, i % 251);
+      bytes.write(`file ${i}\n`);
+      return { i, bytes, hash: createHash('sha256').update(bytes).digest('hex') };
+    });
+    const rawSmall = await seconds(() =>
+      pool(small, 8, async (f) => {
+        const res = await raw.request({ method: 'PUT', path: `/f/${f.i}`, headers: { 'content-length': '4096' }, body: f.bytes });
+        await res.body.dump();
+      }),
+    );
+    const clientSmall = await seconds(() =>
+      pool(small, 8, (f) => drive.upload('personal', { path: `small/d${f.i % 100}/f${f.i}.bin` }, f.bytes, { size: 4096, hash: f.hash, baseVersion: null })),
+    );
+    figures.push({ bench, metric: `${files} files of 4 KiB, 8 at a time`, unit: 'files/s', value: files / clientSmall, anchor: 'raw undici PUTs to a sink', anchorValue: files / rawSmall });
+  } finally {
+    await drive.close();
+    await raw.close();
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  report(figures);
+}

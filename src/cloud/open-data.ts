@@ -1,0 +1,135 @@
+/**
+ * Opening a cloud data folder: the metadata database (SQLite by default, any kysely `Dialect` if
+ * given), its migrations and the blob store. A locked or damaged database is a clear
+ * `CloudStartError`; nothing is ever reset or recreated over an existing file.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import { createDiskBlobStore, type BlobStore } from './blob-store.js';
+import { createCloudCore, type CloudCore } from './cloud-core.js';
+import { CloudStartError } from './cloud-error.js';
+import { cloudMigrationProvider, type CloudDatabase } from './schema.js';
+
+/** Options of {@link openCloudData}. */
+export interface OpenCloudDataOptions {
+  /** The data folder: metadata database, blobs, upload parts. Created if missing. */
+  readonly dataDir: string;
+  /** A kysely dialect for the metadata; default SQLite in `dataDir/meta.db`. */
+  readonly dialect?: Dialect;
+  /** A blob store; default on disk in `dataDir`. */
+  readonly blobs?: BlobStore;
+  /** How long to wait for a locked database before giving up (default 2000 ms). */
+  readonly busyTimeoutMs?: number;
+  /** Versions kept per file (default 100). */
+  readonly retainVersions?: number;
+  /** Hold the data folder for this process alone (the server does; admin commands do not). */
+  readonly exclusive?: boolean;
+}
+
+/** An open data folder. */
+export interface CloudData {
+  readonly core: CloudCore;
+  readonly db: Kysely<CloudDatabase>;
+  readonly blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+/** Opens a data folder, migrating its schema to the latest version. */
+export async function openCloudData(options: OpenCloudDataOptions): Promise<CloudData> {
+  const { dataDir } = options;
+  const timeout = options.busyTimeoutMs ?? 2000;
+  await mkdir(dataDir, { recursive: true });
+  let lock: Database.Database | null = null;
+  let sqlite: Database.Database | null = null;
+  try {
+    if (options.exclusive === true) lock = holdFolder(dataDir);
+    let dialect = options.dialect;
+    if (dialect === undefined) {
+      const file = join(dataDir, 'meta.db');
+      sqlite = new Database(file, { timeout });
+      checkSqlite(sqlite, file);
+      dialect = new SqliteDialect({ database: sqlite });
+    }
+    const db = new Kysely<CloudDatabase>({ dialect });
+    const { error } = await new Migrator({ db, provider: cloudMigrationProvider }).migrateToLatest();
+    if (error !== undefined) {
+      await db.destroy();
+      throw error instanceof Error ? error : new Error('the metadata migration failed', { cause: error });
+    }
+    const blobs = options.blobs ?? (await createDiskBlobStore(dataDir));
+    await blobs.sweepTemp();
+    const core = createCloudCore({ db, blobs, ...(options.retainVersions === undefined ? {} : { retainVersions: options.retainVersions }) });
+    const held = lock;
+    return {
+      core,
+      db,
+      blobs,
+      close: async () => {
+        await db.destroy();
+        held?.close();
+      },
+    };
+  } catch (error) {
+    sqlite?.close();
+    lock?.close();
+    throw startError(error, dataDir);
+  }
+}
+
+/**
+ * One server per data folder: a second one would not see the first one's in-flight uploads or
+ * wake its long-polls. The hold is an exclusive SQLite lock on `server.lock`, which the operating
+ * system drops when the process ends, so a crash never leaves a stale lock behind.
+ */
+function holdFolder(dataDir: string): Database.Database {
+  const lock = new Database(join(dataDir, 'server.lock'), { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS held (pid INTEGER); DELETE FROM held;');
+    lock.prepare('INSERT INTO held (pid) VALUES (?)').run(process.pid);
+    return lock;
+  } catch (error) {
+    lock.close();
+    if (sqliteCode(error) === 'SQLITE_BUSY') {
+      throw new CloudStartError('data-locked', `another foldsync cloud server is using ${dataDir}; stop it first, or choose another --data folder`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function checkSqlite(sqlite: Database.Database, file: string): void {
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: an acknowledged write survives power loss, not only a process crash.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  // A server that cannot write is of no use: take the write lock once now, so that another
+  // process holding it is a clear error at start rather than failed uploads later.
+  sqlite.exec('BEGIN IMMEDIATE');
+  sqlite.exec('ROLLBACK');
+  const result = sqlite.pragma('quick_check', { simple: true });
+  if (result !== 'ok') {
+    throw new CloudStartError('data-corrupt', `the metadata database ${file} is damaged (${String(result)}); restore it from a backup. foldsync will not reset it.`);
+  }
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+function startError(error: unknown, dataDir: string): unknown {
+  if (error instanceof CloudStartError) return error;
+  const code = sqliteCode(error) ?? '';
+  const file = join(dataDir, 'meta.db');
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new CloudStartError('data-locked', `the metadata database ${file} is locked by another process; stop it and try again`, { cause: error });
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new CloudStartError('data-corrupt', `the metadata database ${file} is damaged or not a database (${code}); restore it from a backup. foldsync will not reset it.`, { cause: error });
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'EACCES' || code === 'ENOTDIR') {
+    return new CloudStartError('data-unreadable', `cannot open the data folder ${dataDir} (${code}); check that it exists and is writable`, { cause: error });
+  }
+  return error;
+}
