@@ -102,3 +102,18 @@ export type { RegisteredTask, TaskRegistry } from './projections/task-registry.j
 export { limitsAt } from './lib/throttle-windows.js';
 export type { RateLimits } from './lib/throttle-windows.js';
 export { actionBytes, actionPath, actionSide } from './lib/actions.js';
+export * from './lib/cloud-api.js';
+export { RemoteError, readAll } from './io/remote-drive.js';
+export type { RemoteDrive, RemoteTarget, UploadBody, UploadOptions, DownloadOptions, ChangesOptions } from './io/remote-drive.js';
+export { createHttpRemoteDrive } from './io/http-remote-drive.js';
+export type { HttpRemoteDriveOptions } from './io/http-remote-drive.js';
+export { createSimCloud } from './io/sim-remote-drive.js';
+export type { SimCloud, SimCloudOptions } from './io/sim-remote-drive.js';
+export { startCloudServer } from './cloud/server.js';
+export type { CloudServer, CloudServerOptions } from './cloud/server.js';
+export { openCloudData } from './cloud/open-data.js';
+export type { CloudData, OpenCloudDataOptions } from './cloud/open-data.js';
+export { CloudError, CloudStartError } from './cloud/cloud-error.js';
+export type { CloudStartCode } from './cloud/cloud-error.js';
+export { createDiskBlobStore } from './cloud/blob-store.js';
+export type { BlobStore } from './cloud/blob-store.js';

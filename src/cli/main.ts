@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isFoldsyncError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
 import { registerCloudCommands } from './cloud-commands.js';
+import { registerDetailsCommands } from './details-commands.js';
 import { registerEngineCommands } from './engine-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerEngineCommands(program, (code) => {
     exitCode = code;
   });
+  registerDetailsCommands(program);
   registerCloudCommands(program);
   registerRemoteCommands(program);
 

@@ -243,6 +243,36 @@ describe('bad input', () => {
     expect(await a.versions('personal', v1.id)).toHaveLength(2);
   });
 
+  it('answers a refused large upload with its error, not a broken connection', async () => {
+    const drive = fx.drive('ada');
+    const v1 = await put(drive, 'personal', 'big.bin', 'small first');
+    const big = Buffer.alloc(8 * 1024 * 1024, 5);
+    const oneShot = createHttpRemoteDrive({ baseUrl: fx.server.url, token: fx.tokens.get('ada') ?? '', attempts: 1 });
+    await rejectsWith(oneShot.upload('personal', { path: 'big.bin' }, big, { size: big.length, hash: sha(big), baseVersion: 'v-stale' }), 'conflict');
+    // The connection is still usable afterwards.
+    expect((await oneShot.stat('personal', 'big.bin'))?.version).toBe(v1.version);
+    await oneShot.close();
+  });
+
+  it('serves suffix ranges and refuses ranges outside the file', async () => {
+    const f = await put(fx.drive('ada'), 'personal', 'r.txt', '0123456789');
+    const suffix = await request(`${fx.server.url}/v1/spaces/personal/items/${f.id}/content`, { headers: { authorization: `Bearer ${fx.tokens.get('ada') ?? ''}`, range: 'bytes=-3' } });
+    expect(suffix.statusCode).toBe(206);
+    expect(suffix.headers['content-range']).toBe('bytes 7-9/10');
+    expect(await suffix.body.text()).toBe('789');
+    for (const range of ['bytes=10-', 'bytes=5-2', 'bytes=0-1,3-4', 'items=0-1']) {
+      const res = await call(fx, 'GET', `/v1/spaces/personal/items/${f.id}/content`, { headers: { range } });
+      expect(res.status, range).toBe(400);
+      expect(res.body.error?.code).toBe('bad-request');
+    }
+  });
+
+  it('ends a feed wait with an empty page when nothing changes', async () => {
+    const d = fx.drive('ada');
+    const cursor = await d.cursor('personal');
+    expect(await d.changes('personal', cursor, { waitSeconds: 1 })).toEqual({ changes: [], cursor, more: false });
+  });
+
   it('refuses an upload past the quota with a quota error', async () => {
     await fx.setQuota('personal:ada', 100);
     const res = await call(fx, 'PUT', '/v1/spaces/personal/content?path=q.bin', { headers: { 'x-foldsync-sha256': sha(Buffer.alloc(101)) }, body: Buffer.alloc(101) });
@@ -283,6 +313,23 @@ describe('the data folder at start', () => {
     await again.close();
   });
 
+  it('releases the data folder when the port is taken', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'foldsync-cloud-port-'));
+    const first = await startCloudServer({ dataDir: other });
+    try {
+      let error: unknown;
+      await startCloudServer({ dataDir: dir, port: first.port }).catch((e: unknown) => {
+        error = e;
+      });
+      expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+      const again = await startCloudServer({ dataDir: dir });
+      await again.close();
+    } finally {
+      await first.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a database another process holds locked, with a clear error', async () => {
     const first = await startCloudServer({ dataDir: dir });
     await first.close();
@@ -311,6 +358,27 @@ describe('the data folder at start', () => {
     await rm(join(dir, 'meta.db-shm'), { force: true });
     await rejectsWith(startCloudServer({ dataDir: dir }), 'data-corrupt');
     expect(await readFile(join(dir, 'meta.db'))).toEqual(garbage);
+  });
+
+  it('drops abandoned upload sessions and stray partial files at start', async () => {
+    const first = await startCloudServer({ dataDir: dir });
+    const { token } = await first.data.core.addUser('ada');
+    const open = async (url: string): Promise<string> => {
+      const res = await request(`${url}/v1/spaces/personal/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ path: 'p.bin', size: 10, hash: sha('0123456789') }) });
+      return ((await res.body.json()) as { id: string }).id;
+    };
+    const id = await open(first.url);
+    await writeFile(join(dir, 'uploads', 'u-stray.part'), 'stray');
+    await first.close();
+    const kept = await startCloudServer({ dataDir: dir });
+    expect(await readdir(join(dir, 'uploads'))).toEqual([`${id}.part`]);
+    await kept.close();
+    const expiring = await startCloudServer({ dataDir: dir, uploadTtlMs: 0 });
+    expect(await readdir(join(dir, 'uploads'))).toEqual([]);
+    const res = await request(`${expiring.url}/v1/spaces/personal/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(404);
+    await res.body.dump();
+    await expiring.close();
   });
 
   it('keeps every acknowledged write across a close and restart, and ends waiting feed readers on close', async () => {

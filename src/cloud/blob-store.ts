@@ -27,6 +27,10 @@ export interface BlobStore {
   remove(hash: string): void;
   /** Removes leftover temporary files (from a crash); called at start. */
   sweepTemp(): Promise<void>;
+  /** The ids of the resumable uploads that have a partial file. */
+  listUploads(): Promise<string[]>;
+  /** Every stored blob's hash (for the start-time sweep of unreferenced blobs). */
+  list(): AsyncIterable<string>;
 }
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -75,6 +79,14 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     sweepTemp: async () => {
       for (const name of await readdir(tmp)) await rm(join(tmp, name), { force: true });
+    },
+    listUploads: async () => (await readdir(uploads)).filter((n) => n.endsWith('.part')).map((n) => n.slice(0, -'.part'.length)),
+    list: async function* () {
+      for (const a of await readdir(blobs)) {
+        for (const b of await readdir(join(blobs, a)).catch(() => [])) {
+          for (const name of await readdir(join(blobs, a, b)).catch(() => [])) if (HASH.test(name)) yield name;
+        }
+      }
     },
   };
 }

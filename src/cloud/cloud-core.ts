@@ -694,6 +694,15 @@ export function createCloudCore(options: CloudCoreOptions) {
       return { id: row.id, target, baseVersion: row.base_version, size: Number(row.size), hash: row.hash, mode: row.mode as SyncMode };
     },
 
+    /** Forgets sessions opened more than `ageMs` ago; returns the ids of all sessions left. */
+    async expireUploads(ageMs: number): Promise<{ expired: string[]; kept: string[] }> {
+      const cutoff = now() - ageMs;
+      const rows = await db.selectFrom('uploads').select(['id', 'created_at']).execute();
+      const expired = rows.filter((r) => Number(r.created_at) <= cutoff).map((r) => r.id);
+      for (let i = 0; i < expired.length; i += 500) await db.deleteFrom('uploads').where('id', 'in', expired.slice(i, i + 500)).execute();
+      return { expired, kept: rows.filter((r) => Number(r.created_at) > cutoff).map((r) => r.id) };
+    },
+
     /** Forgets a session (after commit or cancel). */
     async dropUpload(id: string): Promise<void> {
       await db.deleteFrom('uploads').where('id', '=', id).execute();

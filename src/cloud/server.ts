@@ -43,6 +43,8 @@ export interface CloudServerOptions {
   readonly closeGraceMs?: number;
   /** Wait for a locked database this long at start (default 2000 ms). */
   readonly busyTimeoutMs?: number;
+  /** Resumable sessions older than this are dropped with their bytes (default 7 days). */
+  readonly uploadTtlMs?: number;
   /** Called with unexpected errors (bugs, disk failures); the server itself prints nothing. */
   readonly onError?: (error: unknown) => void;
 }
@@ -54,8 +56,8 @@ export interface CloudServer {
   readonly port: number;
   /** The open data folder (for in-process administration, e.g. tests adding users). */
   readonly data: CloudData;
-  /** Requests being handled, and how many of them are feed readers waiting for a change. */
-  stats(): { readonly inflight: number; readonly waiting: number };
+  /** Requests being handled, how many are feed readers waiting, and whether the start-time blob sweep runs. */
+  stats(): { readonly inflight: number; readonly waiting: number; readonly sweepingBlobs: boolean };
   /** Stops accepting, lets requests in flight finish (up to the grace time), closes the data folder. */
   close(): Promise<void>;
 }
@@ -105,6 +107,46 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
   const hashing = new Map<string, { hash: Hash; bytes: number }>();
   const busy = new Set<string>();
   let closing = false;
+
+  // Abandoned sessions would keep their partial files for ever: expire them now and hourly, and
+  // drop partial files no session owns (a crash between the two deletes leaves one).
+  const uploadTtl = options.uploadTtlMs ?? 7 * 24 * 3600 * 1000;
+  const sweepUploads = async (): Promise<void> => {
+    const { kept } = await core.expireUploads(uploadTtl);
+    const live = new Set(kept);
+    for (const id of await blobs.listUploads()) {
+      if (live.has(id) || busy.has(id)) continue;
+      hashing.delete(id);
+      await rm(blobs.uploadPath(id), { force: true });
+    }
+  };
+  try {
+    await sweepUploads();
+  } catch (error) {
+    await data.close();
+    throw error;
+  }
+  // A crash between a blob's rename and its commit leaves a blob nothing refers to; the pins that
+  // protect in-flight uploads are in memory, so they are gone too. Sweep such blobs in the
+  // background (the same check as garbage collection, so an upload running now is safe).
+  let sweepingBlobs = true;
+  const sweepBlobs = async (): Promise<void> => {
+    try {
+      for await (const hash of blobs.list()) {
+        if (closing) break;
+        await core.removeIfUnreferenced(hash);
+      }
+    } catch (error) {
+      if (!closing) onError(error);
+    } finally {
+      sweepingBlobs = false;
+    }
+  };
+  const blobSweep = sweepBlobs();
+  const sweeper = setInterval(() => {
+    sweepUploads().catch(onError);
+  }, 3600 * 1000);
+  sweeper.unref();
 
   const space = async (ctx: Ctx): Promise<SpaceAccess> => core.access(ctx.user, ctx.params[0] ?? '');
 
@@ -468,6 +510,9 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     const done = handle(req, res).finally(() => inflight.delete(done));
     inflight.add(done);
   });
+  // A client that stops sending mid-body would otherwise hold its socket (and a partial file) for
+  // ever: two silent minutes end it (long-polls wait at most maxWaitSeconds, 60 by default).
+  server.setTimeout(Math.max(120, maxWait + 30) * 1000);
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -480,6 +525,9 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       resolve();
     });
   }).catch(async (error: unknown) => {
+    closing = true;
+    clearInterval(sweeper);
+    await blobSweep;
     await data.close();
     throw error;
   });
@@ -491,10 +539,11 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     url: `http://${host}:${address.port}`,
     port: address.port,
     data,
-    stats: () => ({ inflight: inflight.size, waiting: waiters.size }),
+    stats: () => ({ inflight: inflight.size, waiting: waiters.size, sweepingBlobs }),
     close: () => {
       closed ??= (async () => {
         closing = true;
+        clearInterval(sweeper);
         const stopped = new Promise<void>((resolve) => {
           server.close(() => {
             resolve();
@@ -508,6 +557,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
         // A handler cut off mid-upload still finishes its cleanup; the database waits for it.
         await Promise.allSettled([...inflight]);
         await stopped;
+        await blobSweep;
         await data.close();
       })();
       return closed;

@@ -189,6 +189,7 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
     const url = `${sp(space)}/uploads/${encodeURIComponent(session.id)}`;
     let received = 0;
     let failures = 0;
+    let busyWaits = 0;
     while (received < opts.size) {
       const end = Math.min(opts.size, received + chunkSize);
       try {
@@ -202,10 +203,13 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
         received = ((await response.body.json()) as UploadSession).received;
         failures = 0;
       } catch (error) {
-        failures += 1;
+        // "busy": the server is still finishing our previous, cut chunk. That is not a failure,
+        // only a wait, so it gets its own, more patient budget.
         const busy = error instanceof RemoteError && error.code === 'conflict' && error.details['reason'] === 'busy';
-        if (failures >= attempts || (!retryable(error) && !busy) || opts.signal?.aborted === true) throw error;
-        await sleep(backoff * 2 ** (failures - 1));
+        if (busy) busyWaits += 1;
+        else failures += 1;
+        if (failures >= attempts || busyWaits > 50 || (!retryable(error) && !busy) || opts.signal?.aborted === true) throw error;
+        await sleep(Math.min(2000, backoff * 2 ** ((busy ? busyWaits : failures) - 1)));
         // Continue from what the server holds, not from what we think we sent.
         received = (await getJson<UploadSession>(url, { signal: opts.signal })).received;
       }

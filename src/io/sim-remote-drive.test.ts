@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeRemoteDriveContract, put, sha } from '../../test/remote-drive-contract.js';
 import { createVirtualClock } from './clock.js';
 import { createSequentialIds } from './ids.js';
-import type { RemoteDrive } from './remote-drive.js';
-import { createSimCloud } from './sim-remote-drive.js';
+import { RemoteError, type RemoteDrive } from './remote-drive.js';
+import { createSimCloud, type SimFault } from './sim-remote-drive.js';
 
 describeRemoteDriveContract('simulated', async () => {
   const cloud = createSimCloud({ clock: createVirtualClock(), ids: createSequentialIds(), retainVersions: 3 });
@@ -49,5 +49,32 @@ describe('simulated cloud', () => {
     clock.advance(5000);
     expect(await waiting).toEqual({ changes: [], cursor: '0', more: false });
     expect(sha('')).toHaveLength(64);
+  });
+});
+
+describe('simulated cloud faults', () => {
+  it('refuses an operation before it happens, or loses the answer after it happened', async () => {
+    let next: SimFault | null = null;
+    const cloud = createSimCloud({
+      clock: createVirtualClock(),
+      ids: createSequentialIds(),
+      fault: (operation) => {
+        if (operation !== 'upload') return null;
+        const f = next;
+        next = null;
+        return f;
+      },
+    });
+    cloud.addUser('ada');
+    const d = cloud.drive('ada');
+    next = { when: 'before', error: new RemoteError('network', 'cut before') };
+    await expect(put(d, 'personal', 'a.txt', 'x')).rejects.toThrow('cut before');
+    expect(await d.stat('personal', 'a.txt')).toBeNull();
+    next = { when: 'after', error: new RemoteError('network', 'answer lost') };
+    await expect(put(d, 'personal', 'a.txt', 'x')).rejects.toThrow('answer lost');
+    const landed = await d.stat('personal', 'a.txt');
+    expect(landed?.hash).toBe(sha('x'));
+    // Repeating the lost upload is harmless: the file already holds that content.
+    expect(await put(d, 'personal', 'a.txt', 'x')).toEqual(landed);
   });
 });

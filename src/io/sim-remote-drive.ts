@@ -18,12 +18,26 @@ import type { Clock } from './clock.js';
 import type { Ids } from './ids.js';
 import { RemoteError, readAll, openBody, type RemoteDrive, type RemoteTarget } from './remote-drive.js';
 
+/** The drive operations a fault can hit. */
+export type SimOperation = Exclude<keyof RemoteDrive, 'mode' | 'close'>;
+
+/**
+ * An injected failure: `before` refuses the operation (nothing happens), `after` lets it happen and
+ * then loses the answer, as a dropped connection would (the caller must find out what happened).
+ */
+export interface SimFault {
+  readonly when: 'before' | 'after';
+  readonly error: RemoteError;
+}
+
 /** Options of {@link createSimCloud}. */
 export interface SimCloudOptions {
   readonly clock: Clock;
   readonly ids: Ids;
   /** Versions kept per file (default 100). */
   readonly retainVersions?: number;
+  /** Consulted at every drive operation; return a fault to inject one (a simulation's chaos). */
+  readonly fault?: (operation: SimOperation, user: string, space: string) => SimFault | null;
 }
 
 /** The simulated cloud: administration, and a {@link RemoteDrive} per user and mode. */
@@ -455,7 +469,23 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
       },
       close: async () => undefined,
     };
-    return d;
+    const fault = options.fault;
+    if (fault === undefined) return d;
+    const faulty: Record<string, unknown> = { ...d };
+    for (const operation of Object.keys(d) as (keyof RemoteDrive)[]) {
+      if (operation === 'mode' || operation === 'close') continue;
+      // The drive's methods are closures over this cloud and never use `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      const original = d[operation] as (...args: unknown[]) => Promise<unknown>;
+      faulty[operation] = async (...args: unknown[]): Promise<unknown> => {
+        const f = fault(operation, user, typeof args[0] === 'string' ? args[0] : '');
+        if (f?.when === 'before') throw f.error;
+        const value = await original(...args);
+        if (f?.when === 'after') throw f.error;
+        return value;
+      };
+    }
+    return faulty as unknown as RemoteDrive;
   };
 
   return {

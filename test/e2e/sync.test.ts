@@ -56,6 +56,13 @@ describe('foldsync sync FOLDER (the README main job)', () => {
     expect(await cloudFile('my-folder/sub/deep.txt')).toBe('deeper');
     const list = foldsync('task', 'list', '--json');
     expect((JSON.parse(list.out) as unknown[]).length).toBe(1);
+    // SPEC.md section 6: the sync details view, from the event log.
+    const details = JSON.parse(foldsync('details', '--json').out) as { cloudName: string; status: string; filesInSync: number; filesFailed: number; mode: string; space: string; failedMark: boolean }[];
+    expect(details).toEqual([expect.objectContaining({ cloudName: 'my-folder', status: 'completed', filesInSync: 2, filesFailed: 0, mode: 'two-way', space: 'personal', failedMark: false })]);
+    expect(JSON.parse(foldsync('details', '--json', '--status', 'failed').out)).toEqual([]);
+    expect(foldsync('details').out).toMatch(/Synchronized completion/);
+    const taskId = (JSON.parse(list.out) as { taskId: string }[])[0]!.taskId;
+    expect(JSON.parse(foldsync('task', 'failures', taskId, '--json').out)).toEqual([]);
   });
 });
 

@@ -1,0 +1,128 @@
+/**
+ * The sync details view (SPEC.md section 6) from the event log: `foldsync details` and
+ * `foldsync task failures ID`. They read the log (a reader may run beside the engine) and fold it
+ * with the projections; no engine, no cloud.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { readPages } from '../events/event-log.js';
+import { createSqliteEventLog } from '../events/sqlite-event-log.js';
+import { createSystemClock } from '../io/clock.js';
+import { resolveDataDir } from '../io/data-dir.js';
+import { FoldsyncError } from '../lib/errors.js';
+import type { SyncMode, TaskStatus } from '../lib/model.js';
+import { failedFilesOf, failedFilesProjection } from '../projections/failed-files.js';
+import { foldEvents } from '../projections/projection.js';
+import { querySyncDetails, showsFailedMark, summariesOf, taskSummariesProjection, type TaskSummary } from '../projections/task-summaries.js';
+
+const STATUS_LABEL: Record<TaskStatus, string> = {
+  scanning: 'Scanning',
+  synchronizing: 'Synchronizing',
+  completed: 'Synchronized completion',
+  failed: 'Synchronization failed',
+  paused: 'Paused',
+};
+
+async function foldLog(command: Command): Promise<{ summaries: TaskSummary[]; failed: ReturnType<typeof failedFilesProjection.initial> }> {
+  const dataDir = resolveDataDir(command.optsWithGlobals<{ data?: string }>().data);
+  const file = join(dataDir, 'events.sqlite');
+  if (!existsSync(file)) throw new FoldsyncError('no-log', `There is no foldsync data in ${dataDir} yet; create a task first.`);
+  const log = await createSqliteEventLog({ file, clock: createSystemClock() });
+  try {
+    let summaries = taskSummariesProjection.initial();
+    let failed = failedFilesProjection.initial();
+    for await (const page of readPages(log, { pageSize: 5000 })) {
+      summaries = foldEvents(taskSummariesProjection, summaries, page);
+      failed = foldEvents(failedFilesProjection, failed, page);
+    }
+    return { summaries: summariesOf(summaries), failed };
+  } finally {
+    await log.close();
+  }
+}
+
+const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`);
+const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => `${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`).join('');
+}
+
+/** Adds `details` and `task failures` to `program`. */
+export function registerDetailsCommands(program: Command): void {
+  program
+    .command('details')
+    .description('the sync details of every task: status, files in sync, pending and failed, bytes, speed')
+    .addOption(new Option('--sort <by>', 'sort by cloud name or creation time').choices(['name', 'created']).default('created'))
+    .option('--desc', 'sort in descending order')
+    .addOption(new Option('--status <status>', 'only tasks in this status').choices(['scanning', 'synchronizing', 'completed', 'paused', 'failed']))
+    .addOption(new Option('--type <mode>', 'only tasks of this mode').choices(['two-way', 'upload']))
+    .option('--space <space>', 'only tasks in this space')
+    .option('--json', 'print JSON')
+    .action(async (opts: { sort: 'name' | 'created'; desc?: boolean; status?: TaskStatus; type?: SyncMode; space?: string; json?: boolean }, command: Command) => {
+      const { summaries } = await foldLog(command);
+      const rows = querySyncDetails(summaries, {
+        sort: opts.sort,
+        desc: opts.desc === true,
+        ...(opts.status === undefined ? {} : { status: opts.status }),
+        ...(opts.type === undefined ? {} : { type: opts.type }),
+        ...(opts.space === undefined ? {} : { space: opts.space }),
+      });
+      if (opts.json === true) {
+        process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, failedMark: showsFailedMark(r) })), null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('no tasks match\n');
+        return;
+      }
+      process.stdout.write(
+        table([
+          ['cloud name', 'status', 'in sync', 'pending', 'failed', 'bytes', 'speed', 'mode', 'space', 'local path', 'cloud path', 'created', 'last completed'],
+          ...rows.map((r) => [
+            r.cloudName,
+            `${STATUS_LABEL[r.status]}${showsFailedMark(r) ? ' (!)' : ''}`,
+            String(r.filesInSync),
+            String(r.filesPending),
+            String(r.filesFailed),
+            `${bytes(r.bytesDone)}/${bytes(r.bytesTotal)}`,
+            `${bytes(r.speedBps)}/s`,
+            r.mode,
+            r.space,
+            r.localPath,
+            r.cloudPath,
+            when(r.createdAt),
+            when(r.lastCompletedAt),
+          ]),
+        ]),
+      );
+      for (const r of rows) if (r.status === 'failed' || (r.status === 'paused' && r.message !== null)) process.stdout.write(`${r.cloudName}: ${r.message ?? r.reason ?? ''}\n`);
+    });
+
+  const task = program.commands.find((c) => c.name() === 'task');
+  if (task === undefined) throw new Error('register the task commands first');
+  task
+    .command('failures')
+    .argument('<id>')
+    .description("a task's failed files: path, operation, reason, what to do, attempts, next retry")
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const { failed } = await foldLog(command);
+      const files = failedFilesOf(failed, id);
+      if (command.optsWithGlobals<{ json?: boolean }>().json === true) {
+        process.stdout.write(`${JSON.stringify(files, null, 2)}\n`);
+        return;
+      }
+      if (files.length === 0) {
+        process.stdout.write('no failed files\n');
+        return;
+      }
+      process.stdout.write(
+        table([
+          ['path', 'operation', 'reason', 'attempts', 'next retry', 'what to do'],
+          ...files.map((f) => [f.path, f.operation, f.reason, String(f.attempts), when(f.nextRetryAt), f.message]),
+        ]),
+      );
+    });
+}
