@@ -4,7 +4,7 @@
  * started in the data folder on 127.0.0.1 with a local user. Tokens never go into the event log
  * (it is exported and shared to debug); they are kept in the data folder, readable by its owner only.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngineCore, type EngineCore } from './actors/engine.js';
@@ -49,6 +49,58 @@ interface Credentials {
   tokens: Record<string, string>;
 }
 
+/** The file a running engine writes its embedded cloud's URL to, for `foldsync remote`. */
+const EMBEDDED_URL_FILE = 'embedded-cloud.url';
+
+function readCredentials(dataDir: string): Credentials {
+  const file = join(dataDir, 'credentials.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Credentials) : { tokens: {} };
+}
+
+function writeCredentials(dataDir: string, credentials: Credentials): void {
+  writeFileSync(join(dataDir, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** The embedded cloud's local user, created on first use. */
+async function embeddedUser(dataDir: string, credentials: Credentials, server: CloudServer): Promise<string> {
+  if (credentials.embedded === undefined) {
+    const { token } = await server.data.core.addUser('local');
+    credentials.embedded = { user: 'local', token };
+    writeCredentials(dataDir, credentials);
+  }
+  return credentials.embedded.token;
+}
+
+/**
+ * Reaches the embedded cloud of the engine data folder `dataDir`: the running engine's server when
+ * there is one, else a server started here until `close`. For `foldsync remote` with no flags.
+ */
+export async function openEmbeddedCloud(dataDir: string): Promise<{ readonly url: string; readonly token: string; close(): Promise<void> }> {
+  mkdirSync(dataDir, { recursive: true });
+  const credentials = readCredentials(dataDir);
+  const urlFile = join(dataDir, EMBEDDED_URL_FILE);
+  if (existsSync(urlFile) && credentials.embedded !== undefined) {
+    const url = readFileSync(urlFile, 'utf8').trim();
+    const probe = createHttpRemoteDrive({ baseUrl: url, token: credentials.embedded.token, attempts: 1, headersTimeoutMs: 2000 });
+    try {
+      await probe.spaces();
+      return { url, token: credentials.embedded.token, close: () => Promise.resolve() };
+    } catch {
+      // A URL left by an engine that stopped without cleaning up: start the server here instead.
+    } finally {
+      await probe.close();
+    }
+  }
+  const server = await startCloudServer({ dataDir: join(dataDir, 'cloud'), port: 0 });
+  try {
+    const token = await embeddedUser(dataDir, credentials, server);
+    return { url: server.url, token, close: () => server.close() };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
+
 /**
  * Opens (or creates) the engine in `dataDir` and rebuilds it from its log.
  *
@@ -63,11 +115,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   const ids = options.ids ?? createRandomIds();
   mkdirSync(options.dataDir, { recursive: true });
   const lock = lockDataDir(options.dataDir);
-  const credentialsFile = join(options.dataDir, 'credentials.json');
-  const credentials: Credentials = existsSync(credentialsFile) ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as Credentials) : { tokens: {} };
-  const saveCredentials = (): void => {
-    writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  };
+  const credentials = readCredentials(options.dataDir);
+  const urlFile = join(options.dataDir, EMBEDDED_URL_FILE);
   let server: CloudServer | null = null;
   try {
     const log = await createSqliteEventLog({ file: join(options.dataDir, 'events.sqlite'), clock });
@@ -75,19 +124,15 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     let token: string;
     if (options.cloud === undefined) {
       server = await startCloudServer({ dataDir: join(options.dataDir, 'cloud'), port: 0 });
-      if (credentials.embedded === undefined) {
-        const { token: created } = await server.data.core.addUser('local');
-        credentials.embedded = { user: 'local', token: created };
-        saveCredentials();
-      }
+      token = await embeddedUser(options.dataDir, credentials, server);
       url = server.url;
-      token = credentials.embedded.token;
+      writeFileSync(urlFile, `${url}\n`);
     } else {
       url = options.cloud.url;
       token = options.cloud.token;
       if (credentials.tokens[url] !== token) {
         credentials.tokens[url] = token;
-        saveCredentials();
+        writeCredentials(options.dataDir, credentials);
       }
     }
     const embeddedUrl = url;
@@ -127,7 +172,10 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
         try {
           await core.close();
           await log.close();
-          if (running !== null) await running.close();
+          if (running !== null) {
+            rmSync(urlFile, { force: true });
+            await running.close();
+          }
         } finally {
           lock.release();
         }

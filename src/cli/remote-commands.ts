@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { openEmbeddedCloud } from '../engine.js';
+import { resolveDataDir } from '../io/data-dir.js';
 import { createHttpRemoteDrive } from '../io/http-remote-drive.js';
 import { RemoteError, type RemoteDrive, type RemoteEntry } from '../io/remote-drive.js';
 
@@ -32,19 +34,27 @@ export function parseLocation(text: string): Location {
   throw new RemoteError('bad-request', `${JSON.stringify(text)} is not a cloud location: write SPACE:/path, e.g. personal:/docs/a.txt`);
 }
 
-function connect(command: Command): { drive: RemoteDrive; opts: RemoteOptions } {
-  const opts = command.optsWithGlobals<RemoteOptions>();
-  const baseUrl = opts.cloudUrl ?? process.env['FOLDSYNC_CLOUD'];
-  const token = opts.token ?? process.env['FOLDSYNC_TOKEN'];
-  if (baseUrl === undefined || baseUrl === '') throw new RemoteError('bad-request', 'which cloud? pass --cloud-url URL or set FOLDSYNC_CLOUD');
-  if (token === undefined || token === '') throw new RemoteError('unauthorized', 'no token: pass --token T or set FOLDSYNC_TOKEN (from `foldsync cloud user add`)');
+async function connect(command: Command): Promise<{ drive: RemoteDrive; opts: RemoteOptions; release: () => Promise<void> }> {
+  const opts = command.optsWithGlobals<RemoteOptions & { data?: string }>();
   const mode = opts.mode ?? 'two-way';
   if (mode !== 'two-way' && mode !== 'upload') throw new RemoteError('bad-request', '--mode must be two-way or upload');
-  return { drive: createHttpRemoteDrive({ baseUrl, token, mode: mode }), opts };
+  let baseUrl = opts.cloudUrl ?? process.env['FOLDSYNC_CLOUD'];
+  let token = opts.token ?? process.env['FOLDSYNC_TOKEN'];
+  let release = (): Promise<void> => Promise.resolve();
+  if ((baseUrl === undefined || baseUrl === '') && (token === undefined || token === '')) {
+    // No cloud named: the embedded one of the engine data folder (SPEC's default cloud).
+    const embedded = await openEmbeddedCloud(resolveDataDir(opts.data));
+    baseUrl = embedded.url;
+    token = embedded.token;
+    release = () => embedded.close();
+  }
+  if (baseUrl === undefined || baseUrl === '') throw new RemoteError('bad-request', 'which cloud? pass --cloud-url URL or set FOLDSYNC_CLOUD');
+  if (token === undefined || token === '') throw new RemoteError('unauthorized', 'no token: pass --token T or set FOLDSYNC_TOKEN (from `foldsync cloud user add`)');
+  return { drive: createHttpRemoteDrive({ baseUrl, token, mode: mode }), opts, release };
 }
 
 async function run(command: Command, fn: (drive: RemoteDrive, opts: RemoteOptions) => Promise<unknown>, human?: (value: never) => string): Promise<void> {
-  const { drive, opts } = connect(command);
+  const { drive, opts, release } = await connect(command);
   try {
     const value = await fn(drive, opts);
     if (value === undefined) return;
@@ -52,6 +62,7 @@ async function run(command: Command, fn: (drive: RemoteDrive, opts: RemoteOption
     else process.stdout.write(human(value as never));
   } finally {
     await drive.close();
+    await release();
   }
 }
 
