@@ -76,6 +76,9 @@ export interface EngineCore {
   close(): Promise<void>;
 }
 
+/** The longest the continuous loop sleeps without a change: a safety net for a missed event. */
+const IDLE_WAKE_MS = 60_000;
+
 /** Parses `SPACE:/path`. */
 export function parseCloudFolder(text: string): { readonly space: string; readonly path: string } {
   const at = text.indexOf(':');
@@ -132,8 +135,8 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     runners.set(task.taskId, { runner, drive });
     return runner;
   };
-  /** Resolves at the first local or cloud change of any of `tasks`, after a minute, or when `signal` aborts. */
-  const nextChange = (tasks: readonly RegisteredTask[], signal: AbortSignal): Promise<void> =>
+  /** Resolves at the first local or cloud change of any of `tasks`, after `waitMs`, or when `signal` aborts. */
+  const nextChange = (tasks: readonly RegisteredTask[], signal: AbortSignal, waitMs: number): Promise<void> =>
     new Promise<void>((resolve) => {
       const stop = new AbortController();
       const cleanups: (() => void)[] = [];
@@ -144,7 +147,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         resolve();
       };
       signal.addEventListener('abort', done);
-      cleanups.push(clock.setTimeout(done, 60_000));
+      cleanups.push(clock.setTimeout(done, waitMs));
       for (const task of tasks) {
         const sub = options.localFor(task.localRoot).watch({ filter: createPathFilter(task.options.filters) }).subscribe({ next: done, error: done });
         cleanups.push(() => {
@@ -261,7 +264,13 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         }
         onRound?.(results);
         if (aborted()) return;
-        await nextChange([...registry.tasks.values()].filter((t) => t.options.autoSync), signal);
+        let retryAt: number | null = null;
+        for (const { runner } of runners.values()) {
+          const at = runner.nextRetryAt();
+          if (at !== null && (retryAt === null || at < retryAt)) retryAt = at;
+        }
+        const waitMs = retryAt === null ? IDLE_WAKE_MS : Math.max(0, Math.min(IDLE_WAKE_MS, retryAt - clock.now()));
+        await nextChange([...registry.tasks.values()].filter((t) => t.options.autoSync), signal, waitMs);
       }
     },
     close: async () => {

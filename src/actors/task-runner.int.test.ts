@@ -172,6 +172,28 @@ describe('task runner on a real server and real folders (SPEC.md section 2.1, tw
   });
 });
 
+describe('task runner: storage limits (SPEC.md section 5)', () => {
+  it('a file over the cloud quota fails with quota and a retry time, the rest sync, and it is retried when space frees', async () => {
+    await drive.mkdir(SPACE, 'Docs');
+    await server.data.core.setQuota('personal:ada', 100);
+    write('small.txt', 'fits');
+    write('big.bin', 'x'.repeat(500));
+    const r = await runner();
+    const first = await r.syncOnce();
+    expect(first).toEqual({ status: 'completed', failedFiles: 1 });
+    expect(await cloudText('small.txt')).toBe('fits');
+    expect(await cloudText('big.bin')).toBeNull();
+    expect(r.nextRetryAt()).not.toBeNull();
+    const failed = (await log.readStream('task:t1', 1, 100_000)).flatMap((e) => (e.event.type === 'ActionFailed' ? [e.event] : []));
+    expect(failed).toEqual([expect.objectContaining({ reason: 'quota', transient: true, attempt: 1 })]);
+    await server.data.core.setQuota('personal:ada', null);
+    expect(await r.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await cloudText('big.bin')).toBe('x'.repeat(500));
+    expect(r.nextRetryAt()).toBeNull();
+    r.stop();
+  });
+});
+
 describe('task runner, one-way upload (SPEC.md section 2.2)', () => {
   it('uploads local files and never touches the local side for cloud changes', async () => {
     write('a.txt', 'alpha');

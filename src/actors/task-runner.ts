@@ -60,6 +60,8 @@ export interface TaskRunner {
   readonly trees: Trees;
   /** Files this task holds: the larger of its local and cloud trees. */
   files(): number;
+  /** When the earliest transient failure is due for a retry (ms since the epoch), or null. */
+  nextRetryAt(): number | null;
   /** Stops the machine and the throttles. */
   stop(): void;
 }
@@ -76,7 +78,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const trees = createTrees();
   const open = new Map<string, { action: Action; attempts: number }>();
   /** Actions whose last outcome is a failure, by id: the task's failed files. */
-  const failedActions = new Map<string, { action: Action }>();
+  const failedActions = new Map<string, { action: Action; nextRetryAt?: number | null }>();
   let version = 0;
   let firstRound = true;
   /**
@@ -106,7 +108,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         const o = open.get(event.actionId);
         if (o !== undefined) {
           o.attempts = event.attempt;
-          failedActions.set(event.actionId, o);
+          failedActions.set(event.actionId, { action: o.action, nextRetryAt: event.nextRetryAt });
         }
         if (!event.transient) open.delete(event.actionId);
         break;
@@ -322,6 +324,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   return {
     syncOnce,
     files,
+    nextRetryAt: () => {
+      let min: number | null = null;
+      for (const f of failedActions.values()) if (f.nextRetryAt != null && (min === null || f.nextRetryAt < min)) min = f.nextRetryAt;
+      return min;
+    },
     status: () => taskStatusOf(machine.getSnapshot().value) ?? 'completed',
     trees,
     stop: () => {
