@@ -11,6 +11,7 @@ import type { PlanMade } from '../events/types.js';
 import { unreachable } from '../lib/assert.js';
 import type { TreeView } from './trees.js';
 import { conflictPath } from './conflict-name.js';
+import { sortRelPaths } from './columns.js';
 
 /** Everything the planner reads. */
 export interface PlanInput {
@@ -38,6 +39,8 @@ export interface Plan {
   /** Paths whose deletes were held: the caller keeps them dirty for the next plan. */
   readonly held: readonly RelPath[];
 }
+
+const PLAIN_ASCII = /^[\x20-\x7e]+$/;
 
 /** Windows' MAX_PATH, applied to the relative path when `pathLimit` is `windows` (ADR 0010). */
 export const WINDOWS_PATH_LIMIT = 260;
@@ -133,28 +136,49 @@ export function planActions(input: PlanInput): Plan {
   const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
   const upload = mode === 'upload';
 
-  // ---- candidates: dirty, not ignored on any side (filters apply identically to both sides).
-  const ignored = (p: RelPath): boolean => {
-    const l = trees.local(p);
-    const c = trees.cloud(p);
-    const s = trees.synced(p);
-    return (
-      (l !== undefined && filter.ignores(p, l.kind, l.size)) ||
-      (c !== undefined && filter.ignores(p, c.kind, c.size)) ||
-      (s !== undefined && filter.ignores(p, s.kind, s.size))
-    );
+  // Reads are memoized for the plan: each path's metas are decoded once.
+  const memo = <M>(read: (p: RelPath) => M | undefined): ((p: RelPath) => M | undefined) => {
+    const cache = new Map<RelPath, M | undefined>();
+    return (p) => {
+      if (cache.has(p)) return cache.get(p);
+      const v = read(p);
+      cache.set(p, v);
+      return v;
+    };
   };
-  const cands = [...new Set(input.dirty)].filter((p) => p !== '' && !ignored(p)).sort(compareRelPaths);
+  const getL = memo((p) => trees.local(p));
+  const getC = memo((p) => trees.cloud(p));
+  const getS = memo((p) => trees.synced(p));
+
+  // ---- candidates: dirty, not in sync already, not ignored on any side (filters apply
+  // identically to both sides).
+  const maxSize = options.filters.maxFileSize;
+  const ignored = (p: RelPath): boolean => {
+    let file = false;
+    let dir = false;
+    for (const e of [getL(p), getC(p), getS(p)]) {
+      if (e === undefined) continue;
+      if (e.kind === 'dir') dir = true;
+      else {
+        file = true;
+        if (maxSize !== null && e.size > maxSize) return true;
+      }
+    }
+    return (file && filter.ignores(p, 'file', 0)) || (dir && filter.ignores(p, 'dir', 0));
+  };
+  const seen = new Set<RelPath>();
+  for (const p of input.dirty) if (p !== '' && !seen.has(p) && !trees.inSync(p) && !ignored(p)) seen.add(p);
+  const cands = sortRelPaths([...seen]);
 
   // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
   const goneLocal = new Map<string, RelPath>();
   const goneCloud = new Map<string, RelPath>();
   for (const a of cands) {
-    const s = trees.synced(a);
+    const s = getS(a);
     if (s === undefined) continue;
-    const l = trees.local(a);
+    const l = getL(a);
     if (s.fileId !== undefined && (l === undefined || l.kind !== s.kind || l.fileId !== s.fileId) && !goneLocal.has(s.fileId)) goneLocal.set(s.fileId, a);
-    const c = trees.cloud(a);
+    const c = getC(a);
     if (s.cloudId !== undefined && (c === undefined || c.kind !== s.kind || c.id !== s.cloudId) && !goneCloud.has(s.cloudId)) goneCloud.set(s.cloudId, a);
   }
   const lm = new Map<RelPath, RelPath>();
@@ -162,11 +186,11 @@ export function planActions(input: PlanInput): Plan {
   const cm = new Map<RelPath, RelPath>();
   const cmInv = new Map<RelPath, RelPath>();
   for (const b of cands) {
-    const l = trees.local(b);
-    const sb = trees.synced(b);
+    const l = getL(b);
+    const sb = getS(b);
     if (l !== undefined && (sb === undefined || sb.fileId !== l.fileId)) {
       const a = goneLocal.get(l.fileId);
-      const s = a === undefined ? undefined : trees.synced(a);
+      const s = a === undefined ? undefined : getS(a);
       // A reused inode is not a move: confirm by kind, and for files by size and mtime (or hash).
       const confirmed =
         s !== undefined && s.kind === l.kind && (l.kind === 'dir' || (l.size === s.size && (l.mtimeNs === s.mtimeNs || (l.hash !== undefined && l.hash === s.hash))));
@@ -175,10 +199,10 @@ export function planActions(input: PlanInput): Plan {
         lmInv.set(b, a);
       }
     }
-    const c = trees.cloud(b);
+    const c = getC(b);
     if (!upload && c !== undefined && (sb === undefined || sb.cloudId !== c.id)) {
       const a = goneCloud.get(c.id);
-      const s = a === undefined ? undefined : trees.synced(a);
+      const s = a === undefined ? undefined : getS(a);
       if (a !== undefined && s !== undefined && s.kind === c.kind && !cm.has(a)) {
         cm.set(a, b);
         cmInv.set(b, a);
@@ -197,9 +221,20 @@ export function planActions(input: PlanInput): Plan {
   const leaving: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
   const usedNames = new Set<RelPath>();
 
+  const segmentProblems = new Map<string, ReturnType<typeof nameProblem>>();
+  const segmentProblem = (seg: string): ReturnType<typeof nameProblem> => {
+    // Plain ASCII names are valid on Linux whatever they hold (but '.', '..' and NUL): skip the full check.
+    if (options.pathLimit === 'none' && seg.length > 0 && seg.length <= 255 && seg !== '.' && seg !== '..' && PLAIN_ASCII.test(seg)) return null;
+    let p = segmentProblems.get(seg);
+    if (p === undefined) {
+      p = nameProblem(seg, options.pathLimit);
+      segmentProblems.set(seg, p);
+    }
+    return p;
+  };
   const problem = (path: RelPath): { reason: 'bad-name' | 'path-too-long'; message: string } | null => {
     for (const seg of path.split('/')) {
-      const p = nameProblem(seg, options.pathLimit);
+      const p = segmentProblem(seg);
       if (p !== null) return { reason: 'bad-name', message: `The name "${seg}" cannot be held on the other side (${p}); rename it.` };
     }
     if (options.pathLimit === 'windows' && path.length > WINDOWS_PATH_LIMIT) {
@@ -228,7 +263,7 @@ export function planActions(input: PlanInput): Plan {
         break;
       }
     }
-    const here = side === 'local' ? trees.local(pre) : trees.cloud(pre);
+    const here = side === 'local' ? getL(pre) : getC(pre);
     return here !== undefined && here.kind === 'dir' && !leaving[side].has(pre);
   };
   /** Plans the folders a create at `path` on `side` needs, top down. */
@@ -240,7 +275,7 @@ export function planActions(input: PlanInput): Plan {
     }
     // A file (or a stale entry) where a needed folder goes steps aside: both are kept.
     for (const q of missing) {
-      const here = side === 'local' ? trees.local(q) : trees.cloud(q);
+      const here = side === 'local' ? getL(q) : getC(q);
       if (here !== undefined && here.kind !== 'dir' && !leaving[side].has(q)) stepAsideSynced(side, q, rule);
     }
     for (const q of missing.reverse()) {
@@ -248,7 +283,7 @@ export function planActions(input: PlanInput): Plan {
       noteCreate(side, q);
     }
   };
-  const taken = (p: RelPath): boolean => usedNames.has(p) || trees.local(p) !== undefined || trees.cloud(p) !== undefined;
+  const taken = (p: RelPath): boolean => usedNames.has(p) || getL(p) !== undefined || getC(p) !== undefined;
   const conflictName = (p: RelPath): RelPath => {
     const name = conflictPath(p, input.terminal, input.now, taken);
     usedNames.add(name);
@@ -321,10 +356,10 @@ export function planActions(input: PlanInput): Plan {
     const aside = stepAside(side, from, rule);
     if (aside === null || upload) return;
     if (side === 'local') {
-      const l = trees.local(from);
+      const l = getL(from);
       if (l !== undefined) pushUpload(aside, l, null, rule);
     } else {
-      const c = trees.cloud(from);
+      const c = getC(from);
       if (c !== undefined) pushDownload(aside, c, null, rule);
     }
   };
@@ -342,7 +377,7 @@ export function planActions(input: PlanInput): Plan {
     }
     for (let q = pre; q !== '' && q !== root; q = parentOf(q)) if (leaving[side].has(q)) return null;
     if (root === null && leaving[side].has('')) return null;
-    const here = side === 'local' ? trees.local(pre) : trees.cloud(pre);
+    const here = side === 'local' ? getL(pre) : getC(pre);
     if (here === undefined) return null;
     return { pre, kind: here.kind, id: side === 'local' ? (here as LocalMeta).fileId : (here as CloudMeta).id };
   };
@@ -352,31 +387,31 @@ export function planActions(input: PlanInput): Plan {
   const byLocal = new Map<RelPath, Item>();
   const byCloud = new Map<RelPath, Item>();
   for (const a of cands) {
-    const s = trees.synced(a);
+    const s = getS(a);
     if (s === undefined) continue;
     let lp: RelPath | null = lm.get(a) ?? null;
-    let l: LocalMeta | null = lp === null ? null : (trees.local(lp) ?? null);
+    let l: LocalMeta | null = lp === null ? null : (getL(lp) ?? null);
     if (lp === null) {
-      const here = trees.local(a);
+      const here = getL(a);
       if (here !== undefined && here.kind === s.kind && !lmInv.has(a)) {
         lp = a;
         l = here;
       }
     }
     let cp: RelPath | null = cm.get(a) ?? null;
-    let c: CloudMeta | null = cp === null ? null : (trees.cloud(cp) ?? null);
+    let c: CloudMeta | null = cp === null ? null : (getC(cp) ?? null);
     if (cp === null) {
       if (upload) {
         // Upload mode follows the item this task uploaded, wherever the cloud moved it.
-        const here = trees.cloud(a);
+        const here = getC(a);
         const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
-        const there = where === undefined ? undefined : trees.cloud(where);
+        const there = where === undefined ? undefined : getC(where);
         if (where !== undefined && there !== undefined && there.kind === s.kind) {
           cp = where;
           c = there;
         }
       } else {
-        const here = trees.cloud(a);
+        const here = getC(a);
         if (here !== undefined && here.kind === s.kind && !cmInv.has(a)) {
           cp = a;
           c = here;
@@ -394,15 +429,16 @@ export function planActions(input: PlanInput): Plan {
   // The final path of an item depends on the moves planned for its ancestors: decide those first.
   const finalPath = (side: Side, path: RelPath): RelPath => {
     const parent = parentOf(path);
-    for (const q of [parent, ...ancestors(parent)]) {
-      if (q === '') break;
-      const owner = (side === 'local' ? byLocal : byCloud).get(q);
+    const owners = side === 'local' ? byLocal : byCloud;
+    for (let q = parent; q !== ''; q = parentOf(q)) {
+      const owner = owners.get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
     }
     return joinRel(rewrite(plannedMoves[side], parent), baseName(path));
   };
 
   const conflictPolicy = options.conflicts;
+  const ends = new Set<RelPath>();
   const decide = (it: Item): void => {
     if (it.state !== 'new') return;
     it.state = 'busy';
@@ -427,11 +463,13 @@ export function planActions(input: PlanInput): Plan {
     if (c === null || cp === null) {
       // SPEC 2.2: the cloud deleted an item this task uploaded: upload it again.
       const t = uploadTarget(lp);
-      const occupant = trees.cloud(t);
-      const live = occupant !== undefined && !leaving.cloud.has(t) ? occupant : null;
-      // Something else now holds the path in the cloud: a file takes a new version, another kind steps aside.
-      if (live !== null && live.kind !== l.kind) stepAside('cloud', t, 'upload/cloud-deleted/reupload');
-      pushUpload(t, l, live !== null && live.kind === l.kind ? live : null, 'upload/cloud-deleted/reupload');
+      const at = occupantAt('cloud', t);
+      const live = at === null ? null : (getC(at.pre) ?? null);
+      // Something else now holds (or moves to) the path in the cloud: a file in place takes a new
+      // version, anything else steps aside.
+      const inPlace = live !== null && at !== null && at.pre === t && live.kind === l.kind;
+      if (live !== null && at !== null && !inPlace) stepAside('cloud', at.pre, 'upload/cloud-deleted/reupload');
+      pushUpload(t, l, inPlace ? live : null, 'upload/cloud-deleted/reupload');
       if (t !== a) early.push({ op: 'forget', path: a, rule: 'upload/cloud-deleted/reupload' });
       it.t = t;
       return;
@@ -440,7 +478,7 @@ export function planActions(input: PlanInput): Plan {
     let where = cp;
     if (it.lMoved) {
       const to = uploadTarget(lp);
-      const occupant = trees.cloud(to);
+      const occupant = getC(to);
       // A cloud entry this task does not follow holds the destination: it steps aside (never the local side).
       if (to !== cp && occupant !== undefined && occupant.id !== c.id && !leaving.cloud.has(to) && !byCloud.has(to)) stepAside('cloud', to, 'upload/move');
       if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
@@ -448,7 +486,7 @@ export function planActions(input: PlanInput): Plan {
       where = finalPath('cloud', cp);
       // The cloud moved the item onto a path the local side uses for something else: that path
       // must hold the local entry's backup, so the followed item steps aside (still followed by id).
-      if (where !== lp && trees.local(where) !== undefined) {
+      if (where !== lp && getL(where) !== undefined) {
         const aside = stepAside('cloud', where, 'upload/cloud-moved-onto-local-path');
         if (aside !== null) where = aside;
       }
@@ -479,7 +517,9 @@ export function planActions(input: PlanInput): Plan {
       if (c === null || cp === null) return;
       if (cs === 'changed') {
         // SPEC 2.1: deleted vs modified: the modification wins, restored locally.
-        const t = finalPath('cloud', cp);
+        let t = finalPath('cloud', cp);
+        if (ends.has(t)) t = conflictName(t);
+        ends.add(t);
         it.t = t;
         pushDownload(t, c, null, 'two-way/concurrent/deleted-vs-modified');
         if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/deleted-vs-modified' });
@@ -493,7 +533,9 @@ export function planActions(input: PlanInput): Plan {
     if (c === null || cp === null) {
       if (ls === 'changed') {
         // SPEC 2.1: modified vs deleted: the local content is uploaded again.
-        const t = finalPath('local', lp);
+        let t = finalPath('local', lp);
+        if (ends.has(t)) t = conflictName(t);
+        ends.add(t);
         it.t = t;
         pushUpload(t, l, null, 'two-way/concurrent/modified-vs-deleted');
         if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/modified-vs-deleted' });
@@ -510,7 +552,10 @@ export function planActions(input: PlanInput): Plan {
     const keepBoth = bothChanged && !identical && conflictPolicy === 'keep-both';
     const cloudWins = bothChanged && !identical && conflictPolicy === 'cloud-wins';
     // Where it ends: the cloud's move wins over the local one (SPEC 2.1 moved to A / moved to B).
-    const t = it.cMoved || !it.lMoved ? finalPath('cloud', cp) : finalPath('local', lp);
+    let t = it.cMoved || !it.lMoved ? finalPath('cloud', cp) : finalPath('local', lp);
+    // Two items moved onto one path from different sides: the later (canonical order) takes a conflict name.
+    if ((it.lMoved || it.cMoved) && ends.has(t)) t = conflictName(t);
+    ends.add(t);
     it.t = t;
     const moveRule = it.cMoved && it.lMoved ? 'two-way/concurrent/moved-vs-moved' : 'two-way/move';
     let syncedAt: RelPath | null = a;
@@ -559,7 +604,7 @@ export function planActions(input: PlanInput): Plan {
     for (const q of ancestors(a)) {
       for (const side of ['local', 'cloud'] as const) {
         const to = plannedMoves[side].get(q);
-        if (to !== undefined && trees.synced(q) !== undefined && to + a.slice(q.length) === t) return true;
+        if (to !== undefined && getS(q) !== undefined && to + a.slice(q.length) === t) return true;
       }
     }
     return false;
@@ -614,14 +659,14 @@ export function planActions(input: PlanInput): Plan {
     return f;
   };
   for (const p of cands) {
-    const s = trees.synced(p);
-    const l = trees.local(p);
+    const s = getS(p);
+    const l = getL(p);
     if (l !== undefined && !lmInv.has(p) && (s === undefined || s.kind !== l.kind || lm.has(p))) {
       const f = freshAt(upload ? uploadTarget(p) : finalPath('local', p));
       f.l = l;
       f.lp = p;
     }
-    const c = trees.cloud(p);
+    const c = getC(p);
     if (!upload && c !== undefined && !cmInv.has(p) && (s === undefined || s.kind !== c.kind || cm.has(p))) {
       const f = freshAt(finalPath('cloud', p));
       f.c = c;
@@ -638,7 +683,7 @@ export function planActions(input: PlanInput): Plan {
     if (upload) {
       if (l === null || lp === null) return;
       const at = occupantAt('cloud', t);
-      const occupant = at === null ? undefined : trees.cloud(at.pre);
+      const occupant = at === null ? undefined : getC(at.pre);
       if (at === null || occupant === undefined) {
         pushUpload(t, l, null, 'upload/create', lp);
       } else if (at.pre !== t) {
@@ -704,7 +749,7 @@ export function planActions(input: PlanInput): Plan {
       return;
     }
     if (l !== null && lp !== null) {
-      const occupant = trees.cloud(t);
+      const occupant = getC(t);
       if (occupant !== undefined && !leaving.cloud.has(t) && occupant.kind !== l.kind && occupant.kind === 'file' && l.kind === 'dir') {
         // A synced cloud file the other side kept (e.g. modified) where a local folder now is.
         const aside = conflictName(t);
@@ -716,7 +761,7 @@ export function planActions(input: PlanInput): Plan {
       return;
     }
     if (c !== null && cp !== null) {
-      const occupant = trees.local(t);
+      const occupant = getL(t);
       if (occupant !== undefined && !leaving.local.has(t) && occupant.kind !== c.kind && occupant.kind === 'file' && c.kind === 'dir') {
         const aside = conflictName(t);
         early.push({ op: 'conflict-rename', side: 'local', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
@@ -787,7 +832,9 @@ function actionKey(a: Action): RelPath {
 }
 
 function sortActions(list: readonly Action[]): Action[] {
-  return [...list].sort((x, y) => RANK[x.op] - RANK[y.op] || compareRelPaths(actionKey(x), actionKey(y)) || cmpStr(x.op, y.op) || cmpStr(JSON.stringify(x), JSON.stringify(y)));
+  const keyed = list.map((a) => ({ a, k: actionKey(a).replaceAll('/', '\u0000') }));
+  keyed.sort((x, y) => RANK[x.a.op] - RANK[y.a.op] || cmpStr(x.k, y.k) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
+  return keyed.map((x) => x.a);
 }
 
 function cmpStr(x: string, y: string): number {
