@@ -12,7 +12,8 @@ import {
   userWriteCloud,
   userWriteLocal,
 } from './simulate.js';
-import { planActions } from './planner.js';
+import { builtInMatcher, planActions } from './planner.js';
+import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
 import { createTrees } from './trees.js';
 
 /** A task whose sides hold `files` (content, or null for a folder) and are in sync. */
@@ -551,5 +552,31 @@ describe('planner output', () => {
     t.observe();
     t.trees.takeDirty();
     expect(t.plan().actions).toEqual([]);
+  });
+});
+
+describe('builtInMatcher (the planner fast path for filters)', () => {
+  it('agrees with createPathFilter on the built-in ignores', () => {
+    const filters = DEFAULT_OPTIONS.filters;
+    const fast = builtInMatcher(filters);
+    const full = createPathFilter(filters);
+    expect(fast).not.toBeNull();
+    const names = [
+      'a.txt', 'x.tmp', 'X.TMP', '.tmp', 'tmp', 'a.tmp.txt', '~$doc.docx', '~doc', '.~lock.a.odt#', '.~lock.a.odt', '.DS_Store', '.ds_store',
+      'Thumbs.db', 'thumbs.db', 'Thumbs.db.bak', 'desktop.ini', 'Desktop.INI', `${TEMP_PREFIX}123`, 'file$.tmp', 'a(b).tmp', 'a+b', 'a[1].txt',
+    ];
+    for (const name of names) {
+      for (const path of [name, `d/${name}`, `${name}/child.txt`, `d/${name}/e/f.txt`]) {
+        for (const kind of ['file', 'dir'] as const) {
+          if (path.endsWith('child.txt') || path.endsWith('f.txt') || kind === 'file' || !path.includes('/')) {
+            expect(fast?.(path), `${path} (${kind})`).toBe(full.ignores(path, kind, 0));
+          }
+        }
+      }
+    }
+  });
+
+  it('steps aside for user patterns', () => {
+    expect(builtInMatcher({ include: [], exclude: ['*.log'], maxFileSize: null })).toBeNull();
   });
 });

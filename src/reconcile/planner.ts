@@ -3,10 +3,10 @@
  * three trees, the dirty paths, the mode and the options to a canonical, dependency-ordered list
  * of actions, each naming the SPEC.md rule it follows. No IO, no clock (the caller passes `now`).
  */
-import type { Action, CloudMeta, LocalMeta, Side, SyncedEntry, SyncMode, TaskOptions } from '../lib/model.js';
+import type { Action, CloudMeta, EntryKind, LocalMeta, Side, SyncedEntry, SyncMode, TaskOptions } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
 import { baseName, compareRelPaths, joinRel, nameProblem, parentOf } from '../lib/names.js';
-import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
+import { BUILT_IN_IGNORES, createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
 import type { PlanMade } from '../events/types.js';
 import { unreachable } from '../lib/assert.js';
 import type { TreeView } from './trees.js';
@@ -41,6 +41,29 @@ export interface Plan {
 }
 
 const PLAIN_ASCII = /^[\x20-\x7e]+$/;
+
+/**
+ * With no include or exclude patterns only the built-in ignores apply, and each is a plain
+ * base-name glob: then a path is ignored exactly when one of its segments matches one, which a
+ * single regular expression decides ~50x faster than the gitignore engine (the incremental plan's
+ * budget). Returns null when the patterns need the full engine. Case-insensitive like `ignore`.
+ * `builtInMatcher` agrees with `createPathFilter` (tested in planner.test.ts).
+ */
+export function builtInMatcher(filters: TaskOptions['filters']): ((path: RelPath) => boolean) | null {
+  if (filters.include.length > 0 || filters.exclude.length > 0) return null;
+  if (!BUILT_IN_IGNORES.every((p) => /^[^/\\[\]!?]+$/.test(p) && !p.includes('**'))) return null;
+  const glob = (p: string): string => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+  const re = new RegExp(`^(?:${BUILT_IN_IGNORES.map(glob).join('|')})$`, 'i');
+  return (path) => {
+    let start = 0;
+    for (;;) {
+      const end = path.indexOf('/', start);
+      if (re.test(end < 0 ? path.slice(start) : path.slice(start, end))) return true;
+      if (end < 0) return false;
+      start = end + 1;
+    }
+  };
+}
 
 /** Windows' MAX_PATH, applied to the relative path when `pathLimit` is `windows` (ADR 0010). */
 export const WINDOWS_PATH_LIMIT = 260;
@@ -153,6 +176,8 @@ export function planActions(input: PlanInput): Plan {
   // ---- candidates: dirty, not in sync already, not ignored on any side (filters apply
   // identically to both sides).
   const maxSize = options.filters.maxFileSize;
+  const builtInOnly = builtInMatcher(options.filters);
+  const ignores = (p: RelPath, kind: EntryKind): boolean => (builtInOnly === null ? filter.ignores(p, kind, 0) : builtInOnly(p));
   const ignored = (p: RelPath): boolean => {
     let file = false;
     let dir = false;
@@ -164,7 +189,7 @@ export function planActions(input: PlanInput): Plan {
         if (maxSize !== null && e.size > maxSize) return true;
       }
     }
-    return (file && filter.ignores(p, 'file', 0)) || (dir && filter.ignores(p, 'dir', 0));
+    return (file && ignores(p, 'file')) || (dir && ignores(p, 'dir'));
   };
   const seen = new Set<RelPath>();
   for (const p of input.dirty) if (p !== '' && !seen.has(p) && !trees.inSync(p) && !ignored(p)) seen.add(p);
