@@ -505,7 +505,12 @@ export function planActions(input: PlanInput): Plan {
       const to = uploadTarget(lp);
       const occupant = getC(to);
       // A cloud entry this task does not follow holds the destination: it steps aside (never the local side).
-      if (to !== cp && occupant !== undefined && occupant.id !== c.id && !leaving.cloud.has(to) && !byCloud.has(to)) stepAside('cloud', to, 'upload/move');
+      // So does a followed item whose local file is gone (its backup stays, under a conflict name).
+      const holder = byCloud.get(to);
+      if (holder !== undefined && holder.state === 'new') decide(holder);
+      if (to !== cp && occupant !== undefined && occupant.id !== c.id && !leaving.cloud.has(to) && (holder === undefined || holder.l === null)) {
+        stepAside('cloud', to, 'upload/move');
+      }
       if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
     } else {
       where = finalPath('cloud', cp);
