@@ -159,19 +159,24 @@ export function planActions(input: PlanInput): Plan {
   const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
   const upload = mode === 'upload';
 
-  // Reads are memoized for the plan: each path's metas are decoded once.
-  const memo = <M>(read: (p: RelPath) => M | undefined): ((p: RelPath) => M | undefined) => {
-    const cache = new Map<RelPath, M | undefined>();
-    return (p) => {
-      if (cache.has(p)) return cache.get(p);
-      const v = read(p);
-      cache.set(p, v);
-      return v;
-    };
+  // Reads are memoized for the plan: each path's three entries are decoded once, with one lookup.
+  interface Entries {
+    readonly l: LocalMeta | undefined;
+    readonly c: CloudMeta | undefined;
+    readonly s: SyncedEntry | undefined;
+  }
+  const entries = new Map<RelPath, Entries>();
+  const at = (p: RelPath): Entries => {
+    let e = entries.get(p);
+    if (e === undefined) {
+      e = { l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) };
+      entries.set(p, e);
+    }
+    return e;
   };
-  const getL = memo((p) => trees.local(p));
-  const getC = memo((p) => trees.cloud(p));
-  const getS = memo((p) => trees.synced(p));
+  const getL = (p: RelPath): LocalMeta | undefined => at(p).l;
+  const getC = (p: RelPath): CloudMeta | undefined => at(p).c;
+  const getS = (p: RelPath): SyncedEntry | undefined => at(p).s;
 
   // ---- candidates: dirty, not in sync already, not ignored on any side (filters apply
   // identically to both sides).
@@ -181,7 +186,8 @@ export function planActions(input: PlanInput): Plan {
   const ignored = (p: RelPath): boolean => {
     let file = false;
     let dir = false;
-    for (const e of [getL(p), getC(p), getS(p)]) {
+    const { l, c, s } = at(p);
+    for (const e of [l, c, s]) {
       if (e === undefined) continue;
       if (e.kind === 'dir') dir = true;
       else {
