@@ -18,7 +18,7 @@ export type { FilterVerdict, PathFilter } from './lib/filters.js';
 export type { TreeName, TreeView, Trees } from './reconcile/trees.js';
 export { createTrees } from './reconcile/trees.js';
 export type { Plan, PlanInput } from './reconcile/planner.js';
-export { planActions, WINDOWS_PATH_LIMIT } from './reconcile/planner.js';
+export { builtInMatcher, planActions, WINDOWS_PATH_LIMIT } from './reconcile/planner.js';
 export { conflictPath, conflictStamp } from './reconcile/conflict-name.js';
 export type { SimCloudEntry, SimLocalEntry, SimOutcome, SimTrees, SimWorld } from './reconcile/simulate.js';
 export {

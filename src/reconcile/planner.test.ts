@@ -580,3 +580,18 @@ describe('builtInMatcher (the planner fast path for filters)', () => {
     expect(builtInMatcher({ include: [], exclude: ['*.log'], maxFileSize: null })).toBeNull();
   });
 });
+
+describe('regressions found by the deep property runs', () => {
+  for (const mode of ['two-way', 'upload'] as const) {
+    it(`${mode}: a file moved into a folder that then takes the file's old name, while the cloud adds a file there`, () => {
+      const t = inSync({ a: 'A0', b: null }, mode);
+      userMoveLocal(t.world, 'a', 'b/a');
+      userMoveLocal(t.world, 'b', 'a');
+      userWriteCloud(t.world, 'b/a', 'C');
+      sync(t);
+      expect(t.step().plan.actions).toEqual([]);
+      expect(cloud(t, 'a/a')).toBe('A0');
+      expect([...t.world.cloud.values()].some((e) => e.content === 'C')).toBe(true);
+    });
+  }
+});

@@ -386,12 +386,13 @@ export function planActions(input: PlanInput): Plan {
     if (stepped.has(`${side}\u0000${from}`)) return;
     const aside = stepAside(side, from, rule);
     if (aside === null || upload) return;
+    // Synced where the renamed entry ends once its folder's planned moves are done.
     if (side === 'local') {
       const l = getL(from);
-      if (l !== undefined) pushUpload(aside, l, null, rule);
+      if (l !== undefined) pushUpload(finalPath('local', aside), l, null, rule);
     } else {
       const c = getC(from);
-      if (c !== undefined) pushDownload(aside, c, null, rule);
+      if (c !== undefined) pushDownload(finalPath('cloud', aside), c, null, rule);
     }
   };
   /** What `side` holds at final path `t` once the planned moves and removals are done (pre-plan entries only). */
@@ -480,7 +481,14 @@ export function planActions(input: PlanInput): Plan {
 
   // Upload mode keeps the synced tree keyed by local path and puts new and moved entries at their
   // local path; only an existing item's content follows the cloud item by id (ADR 0010).
-  const uploadTarget = (lp: RelPath): RelPath => lp;
+  const uploadTarget = (lp: RelPath): RelPath => {
+    // Decide the local ancestors first: their cloud moves change what lands on this path.
+    for (let q = parentOf(lp); q !== ''; q = parentOf(q)) {
+      const owner = byLocal.get(q);
+      if (owner !== undefined && owner.state === 'new') decide(owner);
+    }
+    return lp;
+  };
   const decideUpload = (it: Item): void => {
     const { a, lp, l, cp, c } = it;
     if (l === null || lp === null) {
@@ -509,6 +517,9 @@ export function planActions(input: PlanInput): Plan {
     let where = cp;
     if (it.lMoved) {
       const to = uploadTarget(lp);
+      const moving = occupantAt('cloud', to);
+      // An entry the cloud carries here inside a moved folder steps aside too.
+      if (moving !== null && moving.pre !== to && moving.id !== c.id) stepAside('cloud', moving.pre, 'upload/move');
       const occupant = getC(to);
       // A cloud entry this task does not follow holds the destination: it steps aside (never the local side).
       // So does a followed item whose local file is gone (its backup stays, under a conflict name).
