@@ -594,4 +594,13 @@ describe('regressions found by the deep property runs', () => {
       expect([...t.world.cloud.values()].some((e) => e.content === 'C')).toBe(true);
     });
   }
+
+  it('two-way: moved b into a locally | moved a into b in the cloud -> the cloud layout wins (no layout satisfies both)', () => {
+    const t = inSync({ a: null, b: null });
+    userMoveLocal(t.world, 'b', 'a/x');
+    userMoveCloud(t.world, 'a', 'b/a');
+    expect(ops(sync(t))).toEqual(['local-move', 'local-move']);
+    expect(localPaths(t)).toEqual(['b', 'b/a']);
+    expectConverged(t);
+  });
 });

@@ -459,12 +459,16 @@ export function planActions(input: PlanInput): Plan {
   }
 
   // The final path of an item depends on the moves planned for its ancestors: decide those first.
+  // Set when a final path depends on an item still being decided: the two sides moved items into
+  // each other (local b into a, cloud a into b), which no single layout satisfies.
+  let sawCycle = false;
   const finalPath = (side: Side, path: RelPath): RelPath => {
     const parent = parentOf(path);
     const owners = side === 'local' ? byLocal : byCloud;
     for (let q = parent; q !== ''; q = parentOf(q)) {
       const owner = owners.get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
+      else if (owner !== undefined && owner.state === 'busy') sawCycle = true;
     }
     return joinRel(rewrite(plannedMoves[side], parent), baseName(path));
   };
@@ -599,7 +603,10 @@ export function planActions(input: PlanInput): Plan {
     const keepBoth = bothChanged && !identical && conflictPolicy === 'keep-both';
     const cloudWins = bothChanged && !identical && conflictPolicy === 'cloud-wins';
     // Where it ends: the cloud's move wins over the local one (SPEC 2.1 moved to A / moved to B).
+    sawCycle = false;
     let t = it.cMoved || !it.lMoved ? finalPath('cloud', cp) : finalPath('local', lp);
+    // In a cycle the cloud's layout wins, as for two moves of one item (SPEC 2.1).
+    if (sawCycle && !it.cMoved) t = finalPath('cloud', cp);
     // Two items moved onto one path from different sides: the later (canonical order) takes a conflict name.
     if ((it.lMoved || it.cMoved) && ends.has(t)) t = conflictName(t);
     ends.add(t);
