@@ -462,6 +462,8 @@ export function planActions(input: PlanInput): Plan {
   // Set when a final path depends on an item still being decided: the two sides moved items into
   // each other (local b into a, cloud a into b), which no single layout satisfies.
   let sawCycle = false;
+  // Read through a call: the flag is set inside finalPath, which flow analysis does not follow.
+  const cycleSeen = (): boolean => sawCycle;
   const finalPath = (side: Side, path: RelPath): RelPath => {
     const parent = parentOf(path);
     const owners = side === 'local' ? byLocal : byCloud;
@@ -606,7 +608,7 @@ export function planActions(input: PlanInput): Plan {
     sawCycle = false;
     let t = it.cMoved || !it.lMoved ? finalPath('cloud', cp) : finalPath('local', lp);
     // In a cycle the cloud's layout wins, as for two moves of one item (SPEC 2.1).
-    if (sawCycle && !it.cMoved) t = finalPath('cloud', cp);
+    if (cycleSeen() && !it.cMoved) t = finalPath('cloud', cp);
     // Two items moved onto one path from different sides: the later (canonical order) takes a conflict name.
     if ((it.lMoved || it.cMoved) && ends.has(t)) t = conflictName(t);
     ends.add(t);
