@@ -603,4 +603,14 @@ describe('regressions found by the deep property runs', () => {
     expect(localPaths(t)).toEqual(['b', 'b/a']);
     expectConverged(t);
   });
+
+  it('two-way: a folder moved into another that takes its old name, while the cloud adds a folder inside -> mirrored after the moves', () => {
+    const t = inSync({ 'c.txt': null, a: null });
+    userMoveLocal(t.world, 'c.txt', 'a/y.txt');
+    userMoveLocal(t.world, 'a', 'c.txt');
+    userMkdirCloud(t.world, 'a/b');
+    sync(t);
+    expect(localPaths(t)).toEqual(['c.txt', 'c.txt/b', 'c.txt/y.txt']);
+    expectConverged(t);
+  });
 });

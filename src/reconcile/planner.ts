@@ -96,9 +96,10 @@ type Structural =
 
 const RANK: Record<Action['op'], number> = {
   forget: 0,
-  'conflict-rename': 1,
-  'cloud-delete': 2,
-  'local-delete': 2,
+  // File deletes name pre-plan paths: they run before a conflict rename can move their folder.
+  'cloud-delete': 1,
+  'local-delete': 1,
+  'conflict-rename': 2,
   'cloud-move': 3,
   'local-move': 3,
   'cloud-mkdir': 3,
@@ -963,19 +964,29 @@ function orderStructural(steps: readonly Structural[], before: readonly Action[]
     const creating: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
     const freeing: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
     const freeingBelow: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+    const movingTo: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
     for (const x of pending) {
       if (x.kind === 'mkdir') creating[x.side].add(x.path);
       else {
         const src = current(x.side, x.pre);
         freeing[x.side].add(src);
         for (const q of ancestors(src)) freeingBelow[x.side].add(q);
-        if (x.kind === 'move') creating[x.side].add(x.to);
+        if (x.kind === 'move') {
+          creating[x.side].add(x.to);
+          movingTo[x.side].add(x.to);
+        }
       }
     }
     const ready = (x: Structural): boolean => {
       switch (x.kind) {
-        case 'mkdir':
-          return !creating[x.side].has(parentOf(x.path)) && !freeing[x.side].has(x.path);
+        case 'mkdir': {
+          if (creating[x.side].has(parentOf(x.path)) || freeing[x.side].has(x.path)) return false;
+          // A folder mirrored from the other side waits until that side's moves put it in place,
+          // so that it is recorded as synced with both sides' entries.
+          const other: Side = x.side === 'local' ? 'cloud' : 'local';
+          for (let q = parentOf(x.path); q !== ''; q = parentOf(q)) if (movingTo[other].has(q)) return false;
+          return true;
+        }
         case 'move':
           return !creating[x.side].has(parentOf(x.to)) && !(freeing[x.side].has(x.to) && current(x.side, x.pre) !== x.to);
         case 'rmdir':
