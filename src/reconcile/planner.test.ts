@@ -613,4 +613,15 @@ describe('regressions found by the deep property runs', () => {
     expect(localPaths(t)).toEqual(['c.txt', 'c.txt/b', 'c.txt/y.txt']);
     expectConverged(t);
   });
+
+  it('two-way: deleted a file and moved a folder onto its name | modified the file in the cloud -> the file is restored beside it', () => {
+    const t = inSync({ 'c.txt': 'C0', a: null });
+    userDeleteLocal(t.world, 'c.txt');
+    userMoveLocal(t.world, 'a', 'c.txt');
+    userWriteCloud(t.world, 'c.txt', 'C1');
+    sync(t);
+    expect(local(t, 'c (conflict 2026-01-02 030405 laptop).txt')).toBe('C1');
+    expect(t.world.local.get('c.txt')?.kind).toBe('dir');
+    expectConverged(t);
+  });
 });

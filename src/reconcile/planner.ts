@@ -572,7 +572,12 @@ export function planActions(input: PlanInput): Plan {
       if (cs === 'changed') {
         // SPEC 2.1: deleted vs modified: the modification wins, restored locally.
         let t = finalPath('cloud', cp);
-        if (ends.has(t)) t = conflictName(t);
+        if (ends.has(t)) {
+          // Another item ends here: this one steps aside in the cloud and is restored under that name.
+          const aside = stepAside('cloud', cp, 'two-way/concurrent/deleted-vs-modified');
+          if (aside === null) return;
+          t = finalPath('cloud', aside);
+        }
         ends.add(t);
         it.t = t;
         pushDownload(t, c, null, 'two-way/concurrent/deleted-vs-modified');
@@ -588,7 +593,11 @@ export function planActions(input: PlanInput): Plan {
       if (ls === 'changed') {
         // SPEC 2.1: modified vs deleted: the local content is uploaded again.
         let t = finalPath('local', lp);
-        if (ends.has(t)) t = conflictName(t);
+        if (ends.has(t)) {
+          const aside = stepAside('local', lp, 'two-way/concurrent/modified-vs-deleted');
+          if (aside === null) return;
+          t = finalPath('local', aside);
+        }
         ends.add(t);
         it.t = t;
         pushUpload(t, l, null, 'two-way/concurrent/modified-vs-deleted');
