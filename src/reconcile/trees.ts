@@ -291,12 +291,14 @@ export function createTrees(): Trees {
       if (sKind.get(slot) === 0) return false;
       // Shared entries are unshared before either side changes: still shared means still in sync.
       if (sShared.get(slot) === 1) return true;
+      // Cheapest checks first, and only the fields needed (no hash decoding).
       const s = sExplicit.get(slot);
-      const l = readLocal(slot);
-      const c = readCloud(slot);
-      if (s === undefined || l === undefined || c === undefined || l.kind !== s.kind || c.kind !== s.kind) return false;
-      if (l.fileId !== s.fileId || c.id !== s.cloudId) return false;
-      return s.kind === 'dir' || (l.size === s.size && l.mtimeNs === s.mtimeNs && c.version === s.cloudVersion);
+      if (s === undefined) return false;
+      const k = KIND_CODE[s.kind];
+      if (lKind.get(slot) !== k || cKind.get(slot) !== k) return false;
+      if (s.kind === 'file' && (lSize.get(slot) !== s.size || cSize.get(slot) !== s.size)) return false;
+      if (lFileId.get(slot) !== s.fileId || cId.get(slot) !== s.cloudId) return false;
+      return s.kind === 'dir' || (lMtime.get(slot) === s.mtimeNs && cVersion.get(slot) === s.cloudVersion);
     },
     syncedFileCount: () => syncedFiles,
     cloudPathOfId: (id) => {
