@@ -624,4 +624,24 @@ describe('regressions found by the deep property runs', () => {
     expect(t.world.local.get('c.txt')?.kind).toBe('dir');
     expectConverged(t);
   });
+
+  it('two-way: deleted a folder | moved a file away and the folder\'s child onto the file\'s name -> the moved file keeps its record', () => {
+    const t = inSync({ a: null, b: 'B', 'a/y.txt': null });
+    userDeleteLocal(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'c.txt');
+    userMoveCloud(t.world, 'a/y.txt', 'b');
+    sync(t);
+    expect(localPaths(t)).toEqual(['c.txt']);
+    expectConverged(t);
+  });
+
+  it('upload: the cloud deleted a backed-up file and moved another backed-up file onto its path -> both backed up, neither overwritten', () => {
+    const t = inSync({ a: null, 'a/x': 'X', 'c.txt': 'C' }, 'upload');
+    userDeleteCloud(t.world, 'a/x');
+    userMoveCloud(t.world, 'c.txt', 'a/x');
+    sync(t);
+    expect(cloud(t, 'a/x')).toBe('X');
+    expect([...t.world.cloud.values()].filter((e) => e.content === 'C')).toHaveLength(1);
+    expect(t.step().plan.actions).toEqual([]);
+  });
 });

@@ -513,7 +513,9 @@ export function planActions(input: PlanInput): Plan {
       const live = at === null ? null : (getC(at.pre) ?? null);
       // Something else now holds (or moves to) the path in the cloud: a file in place takes a new
       // version, anything else steps aside.
-      const inPlace = live !== null && at !== null && at.pre === t && live.kind === l.kind;
+      const holder = byCloud.get(t);
+      // Never a new version of an item another local entry is backed up to.
+      const inPlace = live !== null && at !== null && at.pre === t && live.kind === l.kind && (holder === undefined || holder === it);
       if (live !== null && at !== null && !inPlace) stepAside('cloud', at.pre, 'upload/cloud-deleted/reupload');
       pushUpload(t, l, inPlace ? live : null, 'upload/cloud-deleted/reupload');
       if (t !== a) early.push({ op: 'forget', path: a, rule: 'upload/cloud-deleted/reupload' });
