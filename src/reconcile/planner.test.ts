@@ -644,4 +644,25 @@ describe('regressions found by the deep property runs', () => {
     expect([...t.world.cloud.values()].filter((e) => e.content === 'C')).toHaveLength(1);
     expect(t.step().plan.actions).toEqual([]);
   });
+
+  it('two-way: added a file in a folder | deleted the folder and moved a file onto its name -> the folder survives beside it', () => {
+    const t = inSync({ a: null, b: 'B' });
+    userWriteLocal(t.world, 'a/x', 'X');
+    userDeleteCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a');
+    sync(t);
+    expect(local(t, 'a')).toBe('B');
+    expect(cloud(t, 'a (conflict 2026-01-02 030405 laptop)/x')).toBe('X');
+    expectConverged(t);
+  });
+
+  it('upload, deleteInCloud: deleted a folder | the cloud added a file inside -> the cloud folder stays, no longer tracked', () => {
+    const t = inSync({ b: null, 'b/a': null }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'b');
+    userWriteLocal(t.world, 'b', 'F');
+    userWriteCloud(t.world, 'b/a/x', 'X');
+    sync(t);
+    expect(t.step().plan.actions).toEqual([]);
+    expect(cloud(t, 'b')).toBe('F');
+  });
 });

@@ -699,10 +699,16 @@ export function planActions(input: PlanInput): Plan {
       cancelled.add(r);
       leaving[r.side].delete(r.pre);
       const other: Side = r.side === 'local' ? 'cloud' : 'local';
-      // Upload mode never creates anything locally: the cloud folder simply stays.
-      if (!upload && !existsFinally(other, r.pre)) {
-        ensureParents(other, r.pre, 'two-way/concurrent/deleted-folder-vs-added-inside');
-        structural.push({ kind: 'mkdir', side: other, path: r.pre, rule: 'two-way/concurrent/deleted-folder-vs-added-inside' });
+      const rule = 'two-way/concurrent/deleted-folder-vs-added-inside';
+      if (upload) {
+        // Upload mode never creates anything locally: the cloud folder stays, no longer a backup.
+        if (getS(r.pre) !== undefined) early.push({ op: 'forget', path: r.pre, rule: 'upload/delete/delete-in-cloud' });
+      } else if (ends.has(r.pre)) {
+        // Another item now ends at this path on the other side: the surviving folder steps aside.
+        stepAsideSynced(r.side, r.pre, rule);
+      } else if (!existsFinally(other, r.pre)) {
+        ensureParents(other, r.pre, rule);
+        structural.push({ kind: 'mkdir', side: other, path: r.pre, rule });
         noteCreate(other, r.pre);
       }
       claims.add(r.pre);
