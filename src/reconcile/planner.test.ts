@@ -665,4 +665,25 @@ describe('regressions found by the deep property runs', () => {
     expect(t.step().plan.actions).toEqual([]);
     expect(cloud(t, 'b')).toBe('F');
   });
+
+  it('two-way: re-created a folder (new inode) | moved and deleted it in the cloud -> deleted, its record dropped', () => {
+    const t = inSync({ 'c.txt': null });
+    userDeleteLocal(t.world, 'c.txt');
+    userMkdirLocal(t.world, 'c.txt');
+    userMoveCloud(t.world, 'c.txt', 'b');
+    userDeleteCloud(t.world, 'b');
+    sync(t);
+    expect(t.trees.paths('synced')).toEqual([]);
+    expectConverged(t);
+  });
+
+  it('upload, deleteInCloud: deleted a folder and moved a file onto its name | the cloud added a file inside -> the cloud folder steps aside', () => {
+    const t = inSync({ a: null, b: 'B' }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'a');
+    userMoveLocal(t.world, 'b', 'a');
+    userWriteCloud(t.world, 'a/b', 'X');
+    sync(t);
+    expect(cloud(t, 'a')).toBe('B');
+    expect(t.step().plan.actions).toEqual([]);
+  });
 });

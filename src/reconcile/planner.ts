@@ -703,6 +703,8 @@ export function planActions(input: PlanInput): Plan {
       if (upload) {
         // Upload mode never creates anything locally: the cloud folder stays, no longer a backup.
         if (getS(r.pre) !== undefined) early.push({ op: 'forget', path: r.pre, rule: 'upload/delete/delete-in-cloud' });
+        // A local entry moved onto its path is backed up there: the kept cloud folder steps aside.
+        if (plannedMovesInv.cloud.has(r.pre) || creates.cloud.has(r.pre)) stepAside('cloud', r.pre, 'upload/delete/delete-in-cloud');
       } else if (ends.has(r.pre)) {
         // Another item now ends at this path on the other side: the surviving folder steps aside.
         stepAsideSynced(r.side, r.pre, rule);

@@ -291,7 +291,7 @@ export function applyAction(w: SimWorld, action: Action, synced: (path: RelPath)
       if (c === undefined || c.id !== action.id || (c.kind === 'file' && String(c.version) !== action.version)) return fail('conflict');
       const ids = new Set(subtree(w.cloud, action.path).map((p) => (w.cloud.get(p) as SimCloudEntry).id));
       recycle(w, action.path);
-      return { ok: true, local: [], cloud: [{ path: action.path, meta: null }], synced: dropSynced(action.path, (e) => e.cloudId !== undefined && ids.has(e.cloudId), synced, syncedPaths) };
+      return { ok: true, local: [], cloud: [{ path: action.path, meta: null }], synced: dropSynced(action.path, (e) => e.cloudId === undefined || ids.has(e.cloudId) || !liveCloudIds(w).has(e.cloudId), synced, syncedPaths) };
     }
     case 'local-delete': {
       const l = w.local.get(action.path);
@@ -305,7 +305,7 @@ export function applyAction(w: SimWorld, action: Action, synced: (path: RelPath)
         if (e.kind === 'file' && action.how === 'trash') w.trash.add(e.content);
         w.local.delete(p);
       }
-      return { ok: true, local: [{ path: action.path, meta: null }], cloud: [], synced: dropSynced(action.path, (e) => e.fileId !== undefined && fileIds.has(e.fileId), synced, syncedPaths) };
+      return { ok: true, local: [{ path: action.path, meta: null }], cloud: [], synced: dropSynced(action.path, (e) => e.fileId === undefined || fileIds.has(e.fileId) || !liveFileIds(w).has(e.fileId), synced, syncedPaths) };
     }
     case 'conflict-rename': {
       const ok = action.side === 'local' ? moveIn(w.local, action.from, action.to) : moveIn(w.cloud, action.from, action.to);
@@ -348,9 +348,17 @@ function rekeySynced(from: RelPath, to: RelPath, synced: (path: RelPath) => Sync
   return out;
 }
 
+function liveCloudIds(w: SimWorld): Set<string> {
+  return new Set([...w.cloud.values()].map((e) => e.id));
+}
+
+function liveFileIds(w: SimWorld): Set<string> {
+  return new Set([...w.local.values()].map((e) => `1:${e.ino}`));
+}
+
 function dropSynced(root: RelPath, owned: (e: SyncedEntry) => boolean, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
-  // Only the records of what was deleted: another item may be recorded at this path (it moved here
-  // on the other side and is moved away by a later action of the same plan).
+  // Only the records of what was deleted (or of items gone everywhere): another item may be
+  // recorded at this path (it moved here on the other side and a later action moves it away).
   const out: SyncedChange[] = [];
   for (const p of syncedPaths()) {
     if (!isAtOrBelow(p, root)) continue;
