@@ -29,7 +29,7 @@ export type { SqliteEventLogOptions } from './events/sqlite-event-log.js';
 export type { TreeName, TreeView, Trees } from './reconcile/trees.js';
 export { createTrees } from './reconcile/trees.js';
 export type { Plan, PlanInput } from './reconcile/planner.js';
-export { planActions, WINDOWS_PATH_LIMIT } from './reconcile/planner.js';
+export { builtInMatcher, planActions, WINDOWS_PATH_LIMIT } from './reconcile/planner.js';
 export { conflictPath, conflictStamp } from './reconcile/conflict-name.js';
 export type { SimCloudEntry, SimLocalEntry, SimOutcome, SimTrees, SimWorld } from './reconcile/simulate.js';
 export {

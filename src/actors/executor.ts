@@ -9,9 +9,9 @@ import type { CloudChange, LocalChange, SyncedChange } from '../events/types.js'
 import { unreachable } from '../lib/assert.js';
 import { isFoldsyncError } from '../lib/errors.js';
 import type { PathFilter } from '../lib/filters.js';
-import type { Action, CloudMeta, FileFailureReason, LocalMeta } from '../lib/model.js';
+import type { Action, CloudMeta, FileFailureReason, LocalMeta, SyncedEntry } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
-import { joinRel } from '../lib/names.js';
+import { isAtOrBelow, joinRel } from '../lib/names.js';
 import type { LocalFs } from '../io/local-fs.js';
 import { LocalFsError, sameLocal } from '../io/local-fs.js';
 import type { RemoteDrive, RemoteEntry } from '../io/remote-drive.js';
@@ -139,12 +139,26 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
     }
     case 'cloud-delete': {
       const item = trees.cloud(action.path);
+      const ids = new Set(subtreeOf(trees, 'cloud', action.path).map((p) => trees.cloud(p)?.id));
       await ctx.drive.delete(ctx.space, action.id, item?.kind === 'dir' ? null : action.version);
-      return ok([], [{ path: action.path, meta: null }], dropSynced(subtreeOf(trees, 'cloud', action.path), action.path, synced, syncedPaths));
+      // The same ownership rule as the simulation's: records of what was deleted, or of items gone everywhere.
+      const goneEverywhere = (id: string): boolean => {
+        const at = trees.cloudPathOfId(id);
+        return at === undefined || isAtOrBelow(at, action.path);
+      };
+      const owned = (e: SyncedEntry): boolean => e.cloudId === undefined || ids.has(e.cloudId) || goneEverywhere(e.cloudId);
+      return ok([], [{ path: action.path, meta: null }], dropSynced(action.path, owned, synced, syncedPaths));
     }
     case 'local-delete': {
+      const fileIds = new Set(subtreeOf(trees, 'local', action.path).map((p) => trees.local(p)?.fileId));
       await ctx.local.remove(action.path, action.expect, action.how, ctx.filter);
-      return ok([{ path: action.path, meta: null }], [], dropSynced(subtreeOf(trees, 'local', action.path), action.path, synced, syncedPaths));
+      let live: Set<string> | null = null;
+      const goneEverywhere = (fileId: string): boolean => {
+        live ??= liveLocalIds(trees, action.path);
+        return !live.has(fileId);
+      };
+      const owned = (e: SyncedEntry): boolean => e.fileId === undefined || fileIds.has(e.fileId) || goneEverywhere(e.fileId);
+      return ok([{ path: action.path, meta: null }], [], dropSynced(action.path, owned, synced, syncedPaths));
     }
     case 'conflict-rename': {
       if (action.side === 'local') {
@@ -216,6 +230,17 @@ async function* throttled(stream: AsyncIterable<unknown>, bucket: TokenBucket): 
 export function cloudMetaOf(entry: RemoteEntry): CloudMeta {
   const base = { kind: entry.kind, id: entry.id, version: entry.version, size: entry.size };
   return entry.hash === undefined ? base : { ...base, hash: entry.hash };
+}
+
+/** Identities of the local entries outside `removed` (O(files): only for deletes that need it). */
+function liveLocalIds(trees: ExecutorContext['trees'], removed: RelPath): Set<string> {
+  const out = new Set<string>();
+  for (const p of trees.paths('local')) {
+    if (isAtOrBelow(p, removed)) continue;
+    const id = trees.local(p)?.fileId;
+    if (id !== undefined) out.add(id);
+  }
+  return out;
 }
 
 /** Paths `tree` holds at and below `root`, parents first. */

@@ -5,32 +5,58 @@
  * Pure data structures: no IO.
  */
 
-const INITIAL_CAPACITY = 1024;
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
 
-function growU8(a: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
-  if (n <= a.length) return a;
-  const b = new Uint8Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
+type TypedArrayKind = Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+
+/**
+ * A growable typed column stored in fixed chunks of 65,536 slots: growing never copies, so a
+ * 1,000,000-slot column never holds two copies of itself (doubling arrays did, and the freed
+ * halves stayed in the process's resident memory).
+ */
+class Chunked<A extends TypedArrayKind> {
+  private readonly chunks: A[] = [];
+
+  constructor(
+    private readonly make: (n: number) => A,
+    private readonly width = 1,
+    private readonly empty = 0,
+  ) {}
+
+  /** The chunk holding `slot`, created on first write. */
+  chunkFor(slot: number): A {
+    const at = slot >>> CHUNK_BITS;
+    let c = this.chunks[at];
+    if (c === undefined) {
+      c = this.make(CHUNK * this.width);
+      if (this.empty !== 0) c.fill(this.empty);
+      // Chunks never written stay holes: a column only some entries use costs only what they use.
+      this.chunks[at] = c;
+    }
+    return c;
+  }
+
+  /** The chunk holding `slot`, or undefined when never written. */
+  chunkAt(slot: number): A | undefined {
+    return this.chunks[slot >>> CHUNK_BITS];
+  }
+
+  get(slot: number): number {
+    const c = this.chunks[slot >>> CHUNK_BITS];
+    return c === undefined ? this.empty : (c[slot & MASK] as number);
+  }
+
+  set(slot: number, value: number): void {
+    this.chunkFor(slot)[slot & MASK] = value;
+  }
 }
-function growU16(a: Uint16Array<ArrayBuffer>, n: number): Uint16Array<ArrayBuffer> {
-  if (n <= a.length) return a;
-  const b = new Uint16Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
-function growI32(a: Int32Array<ArrayBuffer>, n: number, fill: number): Int32Array<ArrayBuffer> {
-  if (n <= a.length) return a;
-  const b = new Int32Array(Math.max(n, a.length * 2)).fill(fill);
-  b.set(a);
-  return b;
-}
-function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
-  if (n <= a.length) return a;
-  const b = new Float64Array(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
+
+const u8 = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(n);
+const u16 = (n: number): Uint16Array<ArrayBuffer> => new Uint16Array(n);
+const i32 = (n: number): Int32Array<ArrayBuffer> => new Int32Array(n);
+const f64 = (n: number): Float64Array<ArrayBuffer> => new Float64Array(n);
 
 /**
  * Every path any tree of a task has held, each with a slot number shared by the three trees,
@@ -40,9 +66,9 @@ function growF64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuf
 export class PathTable {
   private readonly index = new Map<string, number>();
   private readonly paths: string[] = [];
-  private parent = new Int32Array(INITIAL_CAPACITY).fill(-1);
-  private firstChild = new Int32Array(INITIAL_CAPACITY).fill(-1);
-  private nextSibling = new Int32Array(INITIAL_CAPACITY).fill(-1);
+  private readonly parent = new Chunked(i32, 1, -1);
+  private readonly firstChild = new Chunked(i32, 1, -1);
+  private readonly nextSibling = new Chunked(i32, 1, -1);
 
   constructor() {
     this.index.set('', 0);
@@ -71,26 +97,17 @@ export class PathTable {
     const cut = path.lastIndexOf('/');
     const parentSlot = cut < 0 ? 0 : this.intern(path.slice(0, cut));
     const slot = this.paths.length;
-    const n = slot + 1;
-    this.parent = growI32(this.parent, n, -1);
-    this.firstChild = growI32(this.firstChild, n, -1);
-    this.nextSibling = growI32(this.nextSibling, n, -1);
     this.paths.push(path);
     this.index.set(path, slot);
-    this.parent[slot] = parentSlot;
-    this.nextSibling[slot] = this.firstChild[parentSlot] as number;
-    this.firstChild[parentSlot] = slot;
+    this.parent.set(slot, parentSlot);
+    this.nextSibling.set(slot, this.firstChild.get(parentSlot));
+    this.firstChild.set(parentSlot, slot);
     return slot;
   }
 
   /** Calls `fn` for every child slot of `slot` (any tree's), in no particular order. */
   forEachChild(slot: number, fn: (child: number) => void): void {
-    for (let c = this.firstChild[slot] as number; c >= 0; c = this.nextSibling[c] as number) fn(c);
-  }
-
-  /** Capacity hint used by the columns. */
-  get capacity(): number {
-    return this.parent.length;
+    for (let c = this.firstChild.get(slot); c >= 0; c = this.nextSibling.get(c)) fn(c);
   }
 }
 
@@ -133,79 +150,86 @@ function isDigit(code: number): boolean {
  * round-trips exactly.
  */
 export class PackedStrings {
-  private pre = new Uint16Array(INITIAL_CAPACITY);
-  private width = new Uint8Array(INITIAL_CAPACITY);
-  private num = new Float64Array(INITIAL_CAPACITY);
+  private readonly pre = new Chunked(u16);
+  private readonly width = new Chunked(u8);
+  private readonly num = new Chunked(f64);
   private readonly overflow = new Map<number, string>();
 
   constructor(private readonly pool: PrefixPool) {}
 
   /** Stores `value` (or clears the slot when undefined). */
   set(slot: number, value: string | undefined): void {
-    const n = slot + 1;
-    this.pre = growU16(this.pre, n);
-    this.width = growU8(this.width, n);
-    this.num = growF64(this.num, n);
     this.overflow.delete(slot);
     if (value === undefined) {
-      this.pre[slot] = ABSENT;
+      if (this.pre.chunkAt(slot) !== undefined) this.pre.set(slot, ABSENT);
       return;
     }
     let i = value.length;
     while (i > 0 && value.length - i < MAX_DIGITS && isDigit(value.charCodeAt(i - 1))) i--;
     const id = this.pool.idOf(value.slice(0, i));
     if (id < 0) {
-      this.pre[slot] = OVERFLOW;
+      this.pre.set(slot, OVERFLOW);
       this.overflow.set(slot, value);
       return;
     }
-    this.pre[slot] = id + 2;
-    this.width[slot] = value.length - i;
-    this.num[slot] = i === value.length ? 0 : Number(value.slice(i));
+    this.pre.set(slot, id + 2);
+    this.width.set(slot, value.length - i);
+    this.num.set(slot, i === value.length ? 0 : Number(value.slice(i)));
   }
 
   /** The string at `slot`, or undefined. */
   get(slot: number): string | undefined {
-    const p = this.pre[slot];
-    if (p === undefined || p === ABSENT) return undefined;
+    const p = this.pre.get(slot);
+    if (p === ABSENT) return undefined;
     if (p === OVERFLOW) return this.overflow.get(slot);
-    const w = this.width[slot] as number;
+    const w = this.width.get(slot);
     const prefix = this.pool.prefix(p - 2);
-    return w === 0 ? prefix : prefix + String(this.num[slot]).padStart(w, '0');
+    return w === 0 ? prefix : prefix + String(this.num.get(slot)).padStart(w, '0');
   }
 
   /** True when `slot` holds a value. */
   has(slot: number): boolean {
-    const p = this.pre[slot];
-    return p !== undefined && p !== ABSENT;
+    return this.pre.get(slot) !== ABSENT;
+  }
+
+  /** True when this column at `slot` holds the same string as `other` at `slot` (same pool), without decoding. */
+  sameAs(other: PackedStrings, slot: number): boolean {
+    const p = this.pre.get(slot);
+    const q = other.pre.get(slot);
+    if (p !== q) return p === OVERFLOW || q === OVERFLOW ? this.get(slot) === other.get(slot) : false;
+    if (p === ABSENT) return true;
+    if (p === OVERFLOW) return this.overflow.get(slot) === other.overflow.get(slot);
+    return this.width.get(slot) === other.width.get(slot) && this.num.get(slot) === other.num.get(slot);
   }
 }
 
 const HEX = '0123456789abcdef';
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
+const HEX_CODES = new Uint8Array(16).map((_, i) => HEX.charCodeAt(i));
+const HEX_OUT = new Uint8Array(64);
+const LATIN1 = new TextDecoder('latin1');
 
 /**
  * A column of optional SHA-256 hashes: lowercase 64-hex values are kept as 32 raw bytes; any other
  * string goes to an overflow map (tests use short fake hashes).
  */
 export class HashColumn {
-  private tag = new Uint8Array(INITIAL_CAPACITY);
-  private bytes = new Uint8Array(INITIAL_CAPACITY * 32);
+  private readonly tag = new Chunked(u8);
+  private readonly bytes = new Chunked(u8, 32);
   private readonly overflow = new Map<number, string>();
 
   /** Stores `value` (or clears the slot when undefined). */
   set(slot: number, value: string | undefined): void {
-    this.tag = growU8(this.tag, slot + 1);
-    this.bytes = growU8(this.bytes, (slot + 1) * 32);
     this.overflow.delete(slot);
     if (value === undefined) {
-      this.tag[slot] = 0;
+      if (this.tag.chunkAt(slot) !== undefined) this.tag.set(slot, 0);
       return;
     }
     if (value.length === 64) {
       let ok = true;
-      const at = slot * 32;
+      const chunk = this.bytes.chunkFor(slot);
+      const at = (slot & MASK) * 32;
       for (let i = 0; i < 32; i++) {
         const hi = HEX_VALUE[value.charCodeAt(2 * i)] ?? -1;
         const lo = HEX_VALUE[value.charCodeAt(2 * i + 1)] ?? -1;
@@ -213,60 +237,74 @@ export class HashColumn {
           ok = false;
           break;
         }
-        this.bytes[at + i] = (hi << 4) | lo;
+        chunk[at + i] = (hi << 4) | lo;
       }
       if (ok) {
-        this.tag[slot] = 1;
+        this.tag.set(slot, 1);
         return;
       }
     }
-    this.tag[slot] = 2;
+    this.tag.set(slot, 2);
     this.overflow.set(slot, value);
   }
 
   /** The hash at `slot`, or undefined. */
   get(slot: number): string | undefined {
-    const t = this.tag[slot];
-    if (t === undefined || t === 0) return undefined;
+    const t = this.tag.get(slot);
+    if (t === 0) return undefined;
     if (t === 2) return this.overflow.get(slot);
-    let out = '';
-    const at = slot * 32;
+    // Written into a byte buffer and decoded once: a flat string, not a 32-piece rope that every
+    // later comparison would have to flatten.
+    const chunk = this.bytes.chunkAt(slot);
+    if (chunk === undefined) return undefined;
+    const at = (slot & MASK) * 32;
     for (let i = 0; i < 32; i++) {
-      const b = this.bytes[at + i] as number;
-      out += HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+      const b = chunk[at + i] as number;
+      HEX_OUT[2 * i] = HEX_CODES[b >> 4] as number;
+      HEX_OUT[2 * i + 1] = HEX_CODES[b & 15] as number;
     }
-    return out;
+    return LATIN1.decode(HEX_OUT);
   }
 }
 
 /** A growable column of numbers (sizes). */
 export class NumberColumn {
-  private data = new Float64Array(INITIAL_CAPACITY);
+  private readonly data = new Chunked(f64);
 
   /** Stores a number. */
   set(slot: number, value: number): void {
-    this.data = growF64(this.data, slot + 1);
-    this.data[slot] = value;
+    this.data.set(slot, value);
   }
 
   /** The number at `slot` (0 when never set). */
   get(slot: number): number {
-    return this.data[slot] ?? 0;
+    return this.data.get(slot);
   }
 }
 
 /** A growable column of small codes (entry kinds: 0 absent, 1 file, 2 folder). */
 export class CodeColumn {
-  private data = new Uint8Array(INITIAL_CAPACITY);
+  private readonly data = new Chunked(u8);
 
   /** Stores a code. */
   set(slot: number, value: number): void {
-    this.data = growU8(this.data, slot + 1);
-    this.data[slot] = value;
+    this.data.set(slot, value);
   }
 
   /** The code at `slot` (0 when never set). */
   get(slot: number): number {
-    return this.data[slot] ?? 0;
+    return this.data.get(slot);
   }
+}
+
+/**
+ * Sorts RelPaths in place in the order of `compareRelPaths` (segment by segment), fast: with '/'
+ * mapped to NUL, which no name holds, plain string order is segment order.
+ */
+export function sortRelPaths(paths: string[]): string[] {
+  if (paths.length < 2) return paths;
+  const keyed = paths.map((p) => [p.includes('/') ? p.replaceAll('/', '\u0000') : p, p] as const);
+  keyed.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) paths[i] = (keyed[i] as readonly [string, string])[1];
+  return paths;
 }

@@ -12,7 +12,8 @@ import {
   userWriteCloud,
   userWriteLocal,
 } from './simulate.js';
-import { planActions } from './planner.js';
+import { builtInMatcher, planActions } from './planner.js';
+import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
 import { createTrees } from './trees.js';
 
 /** A task whose sides hold `files` (content, or null for a folder) and are in sync. */
@@ -551,5 +552,138 @@ describe('planner output', () => {
     t.observe();
     t.trees.takeDirty();
     expect(t.plan().actions).toEqual([]);
+  });
+});
+
+describe('builtInMatcher (the planner fast path for filters)', () => {
+  it('agrees with createPathFilter on the built-in ignores', () => {
+    const filters = DEFAULT_OPTIONS.filters;
+    const fast = builtInMatcher(filters);
+    const full = createPathFilter(filters);
+    expect(fast).not.toBeNull();
+    const names = [
+      'a.txt', 'x.tmp', 'X.TMP', '.tmp', 'tmp', 'a.tmp.txt', '~$doc.docx', '~doc', '.~lock.a.odt#', '.~lock.a.odt', '.DS_Store', '.ds_store',
+      'Thumbs.db', 'thumbs.db', 'Thumbs.db.bak', 'desktop.ini', 'Desktop.INI', `${TEMP_PREFIX}123`, 'file$.tmp', 'a(b).tmp', 'a+b', 'a[1].txt',
+    ];
+    for (const name of names) {
+      for (const path of [name, `d/${name}`, `${name}/child.txt`, `d/${name}/e/f.txt`]) {
+        for (const kind of ['file', 'dir'] as const) {
+          if (path.endsWith('child.txt') || path.endsWith('f.txt') || kind === 'file' || !path.includes('/')) {
+            expect(fast?.(path), `${path} (${kind})`).toBe(full.ignores(path, kind, 0));
+          }
+        }
+      }
+    }
+  });
+
+  it('steps aside for user patterns', () => {
+    expect(builtInMatcher({ include: [], exclude: ['*.log'], maxFileSize: null })).toBeNull();
+  });
+});
+
+describe('regressions found by the deep property runs', () => {
+  for (const mode of ['two-way', 'upload'] as const) {
+    it(`${mode}: a file moved into a folder that then takes the file's old name, while the cloud adds a file there`, () => {
+      const t = inSync({ a: 'A0', b: null }, mode);
+      userMoveLocal(t.world, 'a', 'b/a');
+      userMoveLocal(t.world, 'b', 'a');
+      userWriteCloud(t.world, 'b/a', 'C');
+      sync(t);
+      expect(t.step().plan.actions).toEqual([]);
+      expect(cloud(t, 'a/a')).toBe('A0');
+      expect([...t.world.cloud.values()].some((e) => e.content === 'C')).toBe(true);
+    });
+  }
+
+  it('two-way: moved b into a locally | moved a into b in the cloud -> the cloud layout wins (no layout satisfies both)', () => {
+    const t = inSync({ a: null, b: null });
+    userMoveLocal(t.world, 'b', 'a/x');
+    userMoveCloud(t.world, 'a', 'b/a');
+    expect(ops(sync(t))).toEqual(['local-move', 'local-move']);
+    expect(localPaths(t)).toEqual(['b', 'b/a']);
+    expectConverged(t);
+  });
+
+  it('two-way: a folder moved into another that takes its old name, while the cloud adds a folder inside -> mirrored after the moves', () => {
+    const t = inSync({ 'c.txt': null, a: null });
+    userMoveLocal(t.world, 'c.txt', 'a/y.txt');
+    userMoveLocal(t.world, 'a', 'c.txt');
+    userMkdirCloud(t.world, 'a/b');
+    sync(t);
+    expect(localPaths(t)).toEqual(['c.txt', 'c.txt/b', 'c.txt/y.txt']);
+    expectConverged(t);
+  });
+
+  it('two-way: deleted a file and moved a folder onto its name | modified the file in the cloud -> the file is restored beside it', () => {
+    const t = inSync({ 'c.txt': 'C0', a: null });
+    userDeleteLocal(t.world, 'c.txt');
+    userMoveLocal(t.world, 'a', 'c.txt');
+    userWriteCloud(t.world, 'c.txt', 'C1');
+    sync(t);
+    expect(local(t, 'c (conflict 2026-01-02 030405 laptop).txt')).toBe('C1');
+    expect(t.world.local.get('c.txt')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
+  it('two-way: deleted a folder | moved a file away and the folder\'s child onto the file\'s name -> the moved file keeps its record', () => {
+    const t = inSync({ a: null, b: 'B', 'a/y.txt': null });
+    userDeleteLocal(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'c.txt');
+    userMoveCloud(t.world, 'a/y.txt', 'b');
+    sync(t);
+    expect(localPaths(t)).toEqual(['c.txt']);
+    expectConverged(t);
+  });
+
+  it('upload: the cloud deleted a backed-up file and moved another backed-up file onto its path -> both backed up, neither overwritten', () => {
+    const t = inSync({ a: null, 'a/x': 'X', 'c.txt': 'C' }, 'upload');
+    userDeleteCloud(t.world, 'a/x');
+    userMoveCloud(t.world, 'c.txt', 'a/x');
+    sync(t);
+    expect(cloud(t, 'a/x')).toBe('X');
+    expect([...t.world.cloud.values()].filter((e) => e.content === 'C')).toHaveLength(1);
+    expect(t.step().plan.actions).toEqual([]);
+  });
+
+  it('two-way: added a file in a folder | deleted the folder and moved a file onto its name -> the folder survives beside it', () => {
+    const t = inSync({ a: null, b: 'B' });
+    userWriteLocal(t.world, 'a/x', 'X');
+    userDeleteCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a');
+    sync(t);
+    expect(local(t, 'a')).toBe('B');
+    expect(cloud(t, 'a (conflict 2026-01-02 030405 laptop)/x')).toBe('X');
+    expectConverged(t);
+  });
+
+  it('upload, deleteInCloud: deleted a folder | the cloud added a file inside -> the cloud folder stays, no longer tracked', () => {
+    const t = inSync({ b: null, 'b/a': null }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'b');
+    userWriteLocal(t.world, 'b', 'F');
+    userWriteCloud(t.world, 'b/a/x', 'X');
+    sync(t);
+    expect(t.step().plan.actions).toEqual([]);
+    expect(cloud(t, 'b')).toBe('F');
+  });
+
+  it('two-way: re-created a folder (new inode) | moved and deleted it in the cloud -> deleted, its record dropped', () => {
+    const t = inSync({ 'c.txt': null });
+    userDeleteLocal(t.world, 'c.txt');
+    userMkdirLocal(t.world, 'c.txt');
+    userMoveCloud(t.world, 'c.txt', 'b');
+    userDeleteCloud(t.world, 'b');
+    sync(t);
+    expect(t.trees.paths('synced')).toEqual([]);
+    expectConverged(t);
+  });
+
+  it('upload, deleteInCloud: deleted a folder and moved a file onto its name | the cloud added a file inside -> the cloud folder steps aside', () => {
+    const t = inSync({ a: null, b: 'B' }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'a');
+    userMoveLocal(t.world, 'b', 'a');
+    userWriteCloud(t.world, 'a/b', 'X');
+    sync(t);
+    expect(cloud(t, 'a')).toBe('B');
+    expect(t.step().plan.actions).toEqual([]);
   });
 });

@@ -289,20 +289,23 @@ export function applyAction(w: SimWorld, action: Action, synced: (path: RelPath)
     case 'cloud-delete': {
       const c = w.cloud.get(action.path);
       if (c === undefined || c.id !== action.id || (c.kind === 'file' && String(c.version) !== action.version)) return fail('conflict');
-      const gone = subtree(w.cloud, action.path);
+      const ids = new Set(subtree(w.cloud, action.path).map((p) => (w.cloud.get(p) as SimCloudEntry).id));
       recycle(w, action.path);
-      return { ok: true, local: [], cloud: [{ path: action.path, meta: null }], synced: dropSynced(gone, action.path, synced, syncedPaths) };
+      return { ok: true, local: [], cloud: [{ path: action.path, meta: null }], synced: dropSynced(action.path, (e) => e.cloudId === undefined || ids.has(e.cloudId) || !liveCloudIds(w).has(e.cloudId), synced, syncedPaths) };
     }
     case 'local-delete': {
       const l = w.local.get(action.path);
       if (!localMatches(l, action.expect)) return fail('changed-locally');
       const gone = subtree(w.local, action.path);
+      const fileIds = new Set<string>();
       for (const p of gone) {
         const e = w.local.get(p);
-        if (e?.kind === 'file' && action.how === 'trash') w.trash.add(e.content);
+        if (e === undefined) continue;
+        fileIds.add(`1:${e.ino}`);
+        if (e.kind === 'file' && action.how === 'trash') w.trash.add(e.content);
         w.local.delete(p);
       }
-      return { ok: true, local: [{ path: action.path, meta: null }], cloud: [], synced: dropSynced(gone, action.path, synced, syncedPaths) };
+      return { ok: true, local: [{ path: action.path, meta: null }], cloud: [], synced: dropSynced(action.path, (e) => e.fileId === undefined || fileIds.has(e.fileId) || !liveFileIds(w).has(e.fileId), synced, syncedPaths) };
     }
     case 'conflict-rename': {
       const ok = action.side === 'local' ? moveIn(w.local, action.from, action.to) : moveIn(w.cloud, action.from, action.to);
@@ -346,11 +349,28 @@ export function rekeySynced(from: RelPath, to: RelPath, synced: (path: RelPath) 
   return out;
 }
 
-/** The synced changes of a delete: every synced path under `root` (or in `gone`) stops being tracked. */
-export function dropSynced(gone: readonly RelPath[], root: RelPath, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
-  const paths = new Set(gone);
-  for (const p of syncedPaths()) if (isAtOrBelow(p, root)) paths.add(p);
-  return [...paths].filter((p) => synced(p) !== undefined).sort(compareRelPaths).map((path) => ({ path, entry: null }));
+function liveCloudIds(w: SimWorld): Set<string> {
+  return new Set([...w.cloud.values()].map((e) => e.id));
+}
+
+function liveFileIds(w: SimWorld): Set<string> {
+  return new Set([...w.local.values()].map((e) => `1:${e.ino}`));
+}
+
+/**
+ * The synced changes of a delete under `root`: only the records `owned` says belong to what was
+ * deleted (or to items gone everywhere); another item may be recorded at such a path.
+ */
+export function dropSynced(root: RelPath, owned: (e: SyncedEntry) => boolean, synced: (path: RelPath) => SyncedEntry | undefined, syncedPaths: () => readonly RelPath[]): SyncedChange[] {
+  // Only the records of what was deleted (or of items gone everywhere): another item may be
+  // recorded at this path (it moved here on the other side and a later action moves it away).
+  const out: SyncedChange[] = [];
+  for (const p of syncedPaths()) {
+    if (!isAtOrBelow(p, root)) continue;
+    const e = synced(p);
+    if (e !== undefined && owned(e)) out.push({ path: p, entry: null });
+  }
+  return out;
 }
 
 /** The minimal tree access {@link executeActions} needs (a `Trees`). */

@@ -7,10 +7,9 @@
  */
 import type { CloudMeta, EntryKind, LocalMeta, SyncedEntry } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
-import { compareRelPaths } from '../lib/names.js';
 import { unreachable } from '../lib/assert.js';
 import type { CloudChange, FoldsyncEvent, LocalChange, SyncedChange } from '../events/types.js';
-import { CodeColumn, HashColumn, NumberColumn, PackedStrings, PathTable, PrefixPool } from './columns.js';
+import { CodeColumn, HashColumn, NumberColumn, PackedStrings, PathTable, PrefixPool, sortRelPaths } from './columns.js';
 
 /** Which of the three trees. */
 export type TreeName = 'local' | 'cloud' | 'synced';
@@ -25,6 +24,12 @@ export interface TreeView {
   synced(path: RelPath): SyncedEntry | undefined;
   /** The paths directly below `path` that `tree` holds, in canonical order. */
   children(tree: TreeName, path: RelPath): RelPath[];
+  /**
+   * True when the local and cloud entries at `path` are exactly what the synced tree recorded
+   * (same kind; same local identity, size and mtime; same cloud id and version). Compares the
+   * stored columns without building metas: the planner's fast path for unchanged paths.
+   */
+  inSync(path: RelPath): boolean;
   /** How many files the synced tree holds (the mass-delete guard's denominator). */
   syncedFileCount(): number;
   /** Where the cloud item `id` is now, if anywhere (upload mode follows moved items by id). */
@@ -45,9 +50,12 @@ export interface Trees extends TreeView {
   markDirty(paths: Iterable<RelPath>): void;
   /** Marks every path any tree holds dirty (a full re-plan). */
   markAllDirty(): void;
-  /** The dirty paths, canonical order, without clearing them. */
+  /** The dirty paths (in no particular order: the planner orders what it needs), without clearing them. */
   dirty(): RelPath[];
-  /** Returns the dirty paths in canonical order and clears the set (the planner consumes them). */
+  /**
+   * Returns the dirty paths and clears the set (the planner consumes them). In no particular
+   * order: sorting 1,000,000 paths here would cost time and a transient copy for nothing.
+   */
   takeDirty(): RelPath[];
   /** Every path `tree` holds, canonical order (tests and the simulation; O(n)). */
   paths(tree: TreeName): RelPath[];
@@ -77,13 +85,12 @@ export function createTrees(): Trees {
   const cVersion = new PackedStrings(pool);
   const cHash = new HashColumn();
 
+  // The synced tree mostly repeats what both sides hold (everything in sync): such an entry is a
+  // flag that says "derive me from the local and cloud columns" (ADR 0010). It is written out
+  // (`sExplicit`) before either side's entry changes, and when it never matched them.
   const sKind = new CodeColumn();
-  const sSize = new NumberColumn();
-  const sHash = new HashColumn();
-  const sFileId = new PackedStrings(pool);
-  const sMtime = new PackedStrings(pool);
-  const sCloudId = new PackedStrings(pool);
-  const sCloudVersion = new PackedStrings(pool);
+  const sShared = new CodeColumn();
+  const sExplicit = new Map<number, SyncedEntry>();
 
   const counts = { local: 0, cloud: 0, synced: 0 };
   let syncedFiles = 0;
@@ -97,35 +104,55 @@ export function createTrees(): Trees {
     const k = lKind.get(slot);
     if (k === 0) return undefined;
     const hash = lHash.get(slot);
-    const base = { kind: kindOf(k), size: lSize.get(slot), mtimeNs: lMtime.get(slot) ?? '', fileId: lFileId.get(slot) ?? '' };
-    return hash === undefined ? base : { ...base, hash };
+    const kind = kindOf(k);
+    const size = lSize.get(slot);
+    const mtimeNs = lMtime.get(slot) ?? '';
+    const fileId = lFileId.get(slot) ?? '';
+    return hash === undefined ? { kind, size, mtimeNs, fileId } : { kind, size, mtimeNs, fileId, hash };
   };
   const readCloud = (slot: number): CloudMeta | undefined => {
     const k = cKind.get(slot);
     if (k === 0) return undefined;
     const hash = cHash.get(slot);
-    const base = { kind: kindOf(k), id: cId.get(slot) ?? '', version: cVersion.get(slot) ?? '', size: cSize.get(slot) };
+    const kind = kindOf(k);
+    const id = cId.get(slot) ?? '';
+    const version = cVersion.get(slot) ?? '';
+    const size = cSize.get(slot);
+    return hash === undefined ? { kind, id, version, size } : { kind, id, version, size, hash };
+  };
+  /** The synced entry both sides' current entries at `slot` amount to. */
+  const derive = (slot: number): SyncedEntry | undefined => {
+    const l = readLocal(slot);
+    const c = readCloud(slot);
+    if (l === undefined || c === undefined || l.kind !== c.kind) return undefined;
+    const hash = c.hash ?? l.hash;
+    const base = { kind: l.kind, size: c.size, fileId: l.fileId, mtimeNs: l.mtimeNs, cloudId: c.id, cloudVersion: c.version };
     return hash === undefined ? base : { ...base, hash };
   };
+  const sameEntry = (x: SyncedEntry, y: SyncedEntry): boolean =>
+    x.kind === y.kind && x.size === y.size && x.hash === y.hash && x.fileId === y.fileId && x.mtimeNs === y.mtimeNs && x.cloudId === y.cloudId && x.cloudVersion === y.cloudVersion;
   const readSynced = (slot: number): SyncedEntry | undefined => {
-    const k = sKind.get(slot);
-    if (k === 0) return undefined;
-    const out: { -readonly [K in keyof SyncedEntry]: SyncedEntry[K] } = { kind: kindOf(k), size: sSize.get(slot) };
-    const hash = sHash.get(slot);
-    if (hash !== undefined) out.hash = hash;
-    const fileId = sFileId.get(slot);
-    if (fileId !== undefined) out.fileId = fileId;
-    const mtimeNs = sMtime.get(slot);
-    if (mtimeNs !== undefined) out.mtimeNs = mtimeNs;
-    const cloudId = sCloudId.get(slot);
-    if (cloudId !== undefined) out.cloudId = cloudId;
-    const cloudVersion = sCloudVersion.get(slot);
-    if (cloudVersion !== undefined) out.cloudVersion = cloudVersion;
-    return out;
+    if (sKind.get(slot) === 0) return undefined;
+    return sShared.get(slot) === 1 ? derive(slot) : sExplicit.get(slot);
   };
+  /** Writes a shared synced entry out before a side's entry at `slot` changes. */
+  const unshare = (slot: number): void => {
+    if (sShared.get(slot) !== 1) return;
+    const entry = derive(slot);
+    sShared.set(slot, 0);
+    if (entry !== undefined) sExplicit.set(slot, entry);
+  };
+  const sameLocal = (a: LocalMeta, b: LocalMeta): boolean => a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
+  const sameCloud = (a: CloudMeta, b: CloudMeta): boolean => a.kind === b.kind && a.size === b.size && a.id === b.id && a.version === b.version && a.hash === b.hash;
 
   const writeLocal = (slot: number, meta: LocalMeta | null): void => {
     const before = lKind.get(slot);
+    // A rescan reporting what is already known changes nothing and plans nothing.
+    if (meta !== null && before !== 0) {
+      const now = readLocal(slot);
+      if (now !== undefined && sameLocal(now, meta)) return;
+    }
+    if (before !== 0) unshare(slot);
     if (meta === null) {
       if (before === 0) return;
       lKind.set(slot, 0);
@@ -146,6 +173,11 @@ export function createTrees(): Trees {
 
   const writeCloud = (slot: number, meta: CloudMeta | null): void => {
     const before = cKind.get(slot);
+    if (meta !== null && before !== 0) {
+      const now = readCloud(slot);
+      if (now !== undefined && sameCloud(now, meta)) return;
+    }
+    if (before !== 0) unshare(slot);
     if (idIndex !== null && before !== 0) {
       const old = cId.get(slot);
       if (old !== undefined && idIndex.get(old) === slot) idIndex.delete(old);
@@ -172,25 +204,20 @@ export function createTrees(): Trees {
   const writeSynced = (slot: number, entry: SyncedEntry | null): void => {
     const before = sKind.get(slot);
     if (before === 1) syncedFiles--;
+    sExplicit.delete(slot);
     if (entry === null) {
       if (before === 0) return;
       sKind.set(slot, 0);
-      sHash.set(slot, undefined);
-      sFileId.set(slot, undefined);
-      sMtime.set(slot, undefined);
-      sCloudId.set(slot, undefined);
-      sCloudVersion.set(slot, undefined);
+      sShared.set(slot, 0);
       counts.synced--;
     } else {
       if (before === 0) counts.synced++;
       if (entry.kind === 'file') syncedFiles++;
       sKind.set(slot, KIND_CODE[entry.kind]);
-      sSize.set(slot, entry.size);
-      sHash.set(slot, entry.hash);
-      sFileId.set(slot, entry.fileId);
-      sMtime.set(slot, entry.mtimeNs);
-      sCloudId.set(slot, entry.cloudId);
-      sCloudVersion.set(slot, entry.cloudVersion);
+      const derived = derive(slot);
+      const shared = derived !== undefined && sameEntry(derived, entry);
+      sShared.set(slot, shared ? 1 : 0);
+      if (!shared) sExplicit.set(slot, entry);
     }
     dirtySlots.add(slot);
   };
@@ -224,10 +251,15 @@ export function createTrees(): Trees {
     for (const change of changes) writeSynced(table.intern(change.path), change.entry);
   };
 
+  const pathsOf = (slots: Iterable<number>): RelPath[] => {
+    const out: RelPath[] = [];
+    for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
+    return out;
+  };
   const sortPaths = (slots: Iterable<number>): RelPath[] => {
     const out: RelPath[] = [];
     for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
-    return out.sort(compareRelPaths);
+    return sortRelPaths(out);
   };
 
   const trees: Trees = {
@@ -252,6 +284,21 @@ export function createTrees(): Trees {
         if (kinds.get(c) !== 0) out.push(c);
       });
       return sortPaths(out);
+    },
+    inSync: (path) => {
+      const slot = table.slotOf(path);
+      if (slot === undefined) return false;
+      if (sKind.get(slot) === 0) return false;
+      // Shared entries are unshared before either side changes: still shared means still in sync.
+      if (sShared.get(slot) === 1) return true;
+      // Cheapest checks first, and only the fields needed (no hash decoding).
+      const s = sExplicit.get(slot);
+      if (s === undefined) return false;
+      const k = KIND_CODE[s.kind];
+      if (lKind.get(slot) !== k || cKind.get(slot) !== k) return false;
+      if (s.kind === 'file' && (lSize.get(slot) !== s.size || cSize.get(slot) !== s.size)) return false;
+      if (lFileId.get(slot) !== s.fileId || cId.get(slot) !== s.cloudId) return false;
+      return s.kind === 'dir' || (lMtime.get(slot) === s.mtimeNs && cVersion.get(slot) === s.cloudVersion);
     },
     syncedFileCount: () => syncedFiles,
     cloudPathOfId: (id) => {
@@ -311,9 +358,9 @@ export function createTrees(): Trees {
         if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0) dirtySlots.add(s);
       }
     },
-    dirty: () => sortPaths(dirtySlots),
+    dirty: () => pathsOf(dirtySlots),
     takeDirty: () => {
-      const out = sortPaths(dirtySlots);
+      const out = pathsOf(dirtySlots);
       dirtySlots.clear();
       return out;
     },
