@@ -3,7 +3,7 @@
  * SQLite event log. Each test is a row of SPEC.md section 2, driven through `syncOnce`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +169,48 @@ describe('task runner on a real server and real folders (SPEC.md section 2.1, tw
     expect(await cloudText('b.txt')).toBe('beta');
     expect(second.trees.synced('a.txt')).toBeDefined();
     second.stop();
+  });
+});
+
+describe('task runner: safety guards (SPEC.md section 5, beyond)', () => {
+  it('the local folder disappearing pauses the task with folder-gone; nothing is deleted in the cloud', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    renameSync(localRoot, `${localRoot}-away`);
+    expect(await r.syncOnce()).toEqual({ status: 'paused', failedFiles: 0 });
+    expect(await cloudText('a.txt')).toBe('alpha');
+    expect(await drive.bin(SPACE)).toEqual([]);
+    const statuses = (await log.readStream('task:t1', 1, 100_000)).flatMap((e) => (e.event.type === 'TaskStatusChanged' ? [e.event] : []));
+    expect(statuses.at(-1)).toMatchObject({ status: 'paused', reason: 'folder-gone' });
+    r.stop();
+    renameSync(`${localRoot}-away`, localRoot);
+    const resumed = await runner();
+    expect(await resumed.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    resumed.stop();
+  });
+
+  it('the local folder replaced by another pauses with folder-replaced; resuming accepts the new folder', async () => {
+    write('a.txt', 'alpha');
+    const st = statSync(localRoot, { bigint: true });
+    const rootId = `${st.dev}:${st.ino}`;
+    const withId = async (): Promise<TaskRunner> => {
+      const clock = createSystemClock();
+      const local = createNodeLocalFs({ root: localRoot, clock, trash: createTrash({ clock, dataHome: trashHome }) });
+      return createTaskRunner({ task: { ...task(), localRootId: rootId }, log, local, drive, clock, ids: createRandomIds(), terminal: 'laptop' });
+    };
+    const r = await withId();
+    await r.syncOnce();
+    renameSync(localRoot, `${localRoot}-old`);
+    mkdirSync(localRoot);
+    expect((await r.syncOnce()).status).toBe('paused');
+    expect(await cloudText('a.txt')).toBe('alpha');
+    r.stop();
+    const resumed = await withId();
+    expect(await resumed.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await cloudText('a.txt')).toBeNull();
+    expect((await drive.bin(SPACE)).map((b) => b.path)).toEqual(['Docs/a.txt']);
+    resumed.stop();
   });
 });
 

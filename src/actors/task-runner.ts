@@ -87,6 +87,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
    * deletes go ahead this time.
    */
   let massDeleteHeld = false;
+  /** Likewise for the replaced-folder guard: a runner created after it held means the user accepted the new folder. */
+  let replacedHeld = false;
 
   const follow = (e: StoredEvent | { event: FoldsyncEvent }): void => {
     const event = e.event;
@@ -95,6 +97,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       case 'TaskStatusChanged':
         if (event.status === 'paused' && event.reason === 'mass-delete') massDeleteHeld = true;
         else if (event.status === 'completed') massDeleteHeld = false;
+        if (event.status === 'paused' && event.reason === 'folder-replaced') replacedHeld = true;
         break;
       case 'PlanMade':
         for (const { actionId, action } of event.actions) open.set(actionId, { action, attempts: 0 });
@@ -276,9 +279,29 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
 
   const files = (): number => Math.max(trees.count('local'), trees.count('cloud'));
 
+  /** Holds the task: the machine pauses with the guard's reason, and nothing is planned. */
+  const guard = async (reason: 'folder-gone' | 'folder-replaced', message: string): Promise<SyncResult> => {
+    machine.send({ type: 'GUARD', reason, message });
+    await writer.settled();
+    return { status: 'paused', failedFiles: failedActions.size };
+  };
+
   const syncOnce = async (): Promise<SyncResult> => {
     if (machine.getSnapshot().value === 'paused') return { status: 'paused', failedFiles: failedActions.size };
     if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
+    // SPEC.md section 5: a vanished or replaced local folder pauses the task; an empty scan of it
+    // must never turn into deletes on the cloud side.
+    const root = await local.lstat('');
+    const acceptReplaced = replacedHeld;
+    if (root?.kind !== 'dir') {
+      return guard('folder-gone', `The local folder ${task.localRoot} is gone or is no longer a folder; foldsync paused instead of deleting its files in the cloud. Put the folder back, then resume the task.`);
+    }
+    if (task.localRootId !== null && root.fileId !== task.localRootId && !acceptReplaced) {
+      return guard(
+        'folder-replaced',
+        `The local folder ${task.localRoot} was replaced by another folder; foldsync paused instead of syncing the difference. Resume the task to sync the new folder (files missing from it go to the cloud recycle bin), or put the original back.`,
+      );
+    }
     await scanLocal();
     await listCloud();
     // Re-verification (ADR 0004): the fresh scan shows what open actions did before a restart, or
