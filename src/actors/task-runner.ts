@@ -143,7 +143,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     shown = status;
     const ctx = snapshot.context;
     const reason = status === 'failed' || status === 'paused' ? ctx.reason : null;
-    void write([
+    // A failed append rejects every later write of this stream too, so the awaited ones report it;
+    // this one only must not become an unhandled rejection.
+    write([
       {
         type: 'TaskStatusChanged',
         v: 1,
@@ -151,7 +153,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         reason: reason === null || reason === 'user' ? null : reason,
         message: status === 'failed' || status === 'paused' ? ctx.message : null,
       },
-    ]);
+    ]).catch(() => undefined);
   });
   machine.start();
 
