@@ -9,7 +9,7 @@ import type { CloudChange, LocalChange, SyncedChange } from '../events/types.js'
 import { unreachable } from '../lib/assert.js';
 import { isFoldsyncError } from '../lib/errors.js';
 import type { PathFilter } from '../lib/filters.js';
-import type { Action, CloudMeta, FileFailureReason, LocalMeta, SyncedEntry } from '../lib/model.js';
+import type { Action, CloudMeta, FileFailureReason, LocalMeta, SyncedEntry, TaskFailureReason } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
 import { isAtOrBelow, joinRel } from '../lib/names.js';
 import type { LocalFs } from '../io/local-fs.js';
@@ -36,7 +36,14 @@ export interface ExecutorContext {
 /** What an action did: the records of an `ActionSucceeded`, or why it failed. */
 export type ExecOutcome =
   | { readonly ok: true; readonly local: LocalChange[]; readonly cloud: CloudChange[]; readonly synced: SyncedChange[] }
-  | { readonly ok: false; readonly reason: FileFailureReason; readonly message: string; readonly transient: boolean };
+  | {
+      readonly ok: false;
+      readonly reason: FileFailureReason;
+      readonly message: string;
+      readonly transient: boolean;
+      /** Set when the whole task cannot go on (the token was revoked, the permission removed). */
+      readonly taskFailure?: TaskFailureReason;
+    };
 
 /** Files up to this size are uploaded from memory in one request; larger ones are streamed. */
 const IN_MEMORY_UPLOAD = 8 * 1024 * 1024;
@@ -60,9 +67,22 @@ export function failureOf(error: unknown): ExecOutcome & { ok: false } {
   if (error instanceof LocalFsError) reason = error.reason;
   else if (error instanceof RemoteError) reason = remoteReason(error.code);
   else if (isFoldsyncError(error)) reason = 'io';
+  const taskFailure = taskFailureOf(error);
+  if (taskFailure !== null) return { ok: false, reason, message, transient: false, taskFailure };
   if (reason === 'quota') message = `${message} Free space in the cloud space or raise its quota; foldsync retries by itself.`;
   if (reason === 'network') message = `${message} foldsync retries when the cloud answers again.`;
   return { ok: false, reason, message, transient: TRANSIENT.has(reason) };
+}
+
+/**
+ * The task-level cause behind an error, or null when only the file is affected: a revoked token
+ * or a removed permission stops the task (SPEC.md section 6: "the task as a whole cannot go on").
+ */
+export function taskFailureOf(error: unknown): TaskFailureReason | null {
+  if (!(error instanceof RemoteError)) return null;
+  if (error.code === 'unauthorized') return 'token-revoked';
+  if (error.code === 'not-permitted') return 'not-permitted';
+  return null;
 }
 
 function remoteReason(code: RemoteError['code']): FileFailureReason {

@@ -214,6 +214,36 @@ describe('task runner: safety guards (SPEC.md section 5, beyond)', () => {
   });
 });
 
+describe('task runner: task-level failures (SPEC.md section 6)', () => {
+  it('a revoked token fails the task (token-revoked) with what to do; no file is touched', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    await server.data.core.resetToken('ada');
+    write('b.txt', 'beta');
+    expect((await r.syncOnce()).status).toBe('failed');
+    const statuses = (await log.readStream('task:t1', 1, 100_000)).flatMap((e) => (e.event.type === 'TaskStatusChanged' ? [e.event] : []));
+    expect(statuses.at(-1)).toMatchObject({ status: 'failed', reason: 'token-revoked' });
+    expect(statuses.at(-1)?.message).toMatch(/valid --token/);
+    expect(read('a.txt')).toBe('alpha');
+    r.stop();
+  });
+
+  it('a server that stops fails the round (cloud-unreachable, retryable); when it is back the task carries on', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    const port = server.port;
+    await server.close();
+    write('b.txt', 'beta');
+    expect((await r.syncOnce()).status).toBe('failed');
+    server = await startCloudServer({ dataDir: join(dir, 'cloud'), port });
+    expect(await r.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await cloudText('b.txt')).toBe('beta');
+    r.stop();
+  });
+});
+
 describe('task runner: storage limits (SPEC.md section 5)', () => {
   it('a file over the cloud quota fails with quota and a retry time, the rest sync, and it is retried when space frees', async () => {
     await drive.mkdir(SPACE, 'Docs');

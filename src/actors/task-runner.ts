@@ -13,7 +13,7 @@ import type { Ids } from '../io/ids.js';
 import type { LocalFs } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
 import { createPathFilter, type PathFilter } from '../lib/filters.js';
-import type { Action, CloudMeta, LocalMeta, TaskStatus } from '../lib/model.js';
+import type { Action, CloudMeta, LocalMeta, TaskFailureReason, TaskStatus } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
 import { actionPath } from '../lib/actions.js';
 import { limitsAt } from '../lib/throttle-windows.js';
@@ -21,7 +21,8 @@ import { retryDelayMs, taskMachine, taskStatusOf } from '../machines/task-machin
 import { planActions } from '../reconcile/planner.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
 import type { RegisteredTask } from '../projections/task-registry.js';
-import { cloudMetaOf, executeAction, type ExecutorContext } from './executor.js';
+import { cloudMetaOf, executeAction, taskFailureOf, type ExecutorContext } from './executor.js';
+import { RemoteError } from '../io/remote-drive.js';
 import { createTokenBucket, createTransferPool, type TokenBucket, type TransferPool } from './transfer-limits.js';
 import { toXStateClock } from './xstate-clock.js';
 import { createStreamWriter } from './stream-writer.js';
@@ -239,12 +240,22 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     await write(events);
   };
 
+  /** Set by a task-level failure: the rest of the plan is not run. */
+  let halted: { reason: TaskFailureReason; message: string; retryable: boolean } | null = null;
+  // A function, not the variable: the compiler would take `halted` as fixed across awaits.
+  const haltedBy = (): typeof halted => halted;
+
   /** Runs one planned action through the pool, appending its start and outcome. */
   const perform = async ({ actionId, action }: PlannedAction): Promise<void> => {
+    if (halted !== null) return;
     const transfer = action.op === 'upload' || action.op === 'download';
     const outcome = await (transfer ? pool.run(() => executeAndMark(actionId, action)) : executeAndMark(actionId, action));
     if (outcome.ok) {
       await write([{ type: 'ActionSucceeded', v: 1, actionId, local: outcome.local, cloud: outcome.cloud, synced: outcome.synced }]);
+      return;
+    }
+    if (outcome.taskFailure !== undefined) {
+      halted ??= { reason: outcome.taskFailure, message: taskFailureMessage(outcome.taskFailure, outcome.message), retryable: false };
       return;
     }
     const attempt = (open.get(actionId)?.attempts ?? 0) + 1;
@@ -288,7 +299,30 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     return { status: 'paused', failedFiles: failedActions.size };
   };
 
+  /** Fails the task as a whole; retryable failures are retried at the next round. */
+  const failTask = async (failure: { reason: TaskFailureReason; message: string; retryable: boolean }): Promise<SyncResult> => {
+    machine.send({ type: 'FAIL', ...failure });
+    await writer.settled();
+    return { status: 'failed', failedFiles: failedActions.size };
+  };
+
   const syncOnce = async (): Promise<SyncResult> => {
+    halted = null;
+    try {
+      const result = await syncRound();
+      const failure = haltedBy();
+      return failure === null ? result : await failTask(failure);
+    } catch (error) {
+      const cause = taskFailureOf(error);
+      if (cause !== null) return failTask({ reason: cause, message: taskFailureMessage(cause, error instanceof Error ? error.message : String(error)), retryable: false });
+      if (error instanceof RemoteError) {
+        return failTask({ reason: 'cloud-unreachable', message: `The cloud could not be reached (${error.message}); foldsync tries again by itself.`, retryable: true });
+      }
+      throw error;
+    }
+  };
+
+  const syncRound = async (): Promise<SyncResult> => {
     if (machine.getSnapshot().value === 'paused') return { status: 'paused', failedFiles: failedActions.size };
     if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
     // SPEC.md section 5: a vanished or replaced local folder pauses the task; an empty scan of it
@@ -340,6 +374,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         return { status: 'paused', failedFiles: failedActions.size };
       }
       await performPlan(actions);
+      if (haltedBy() !== null) return { status: 'failed', failedFiles: failedActions.size };
     }
     machine.send({ type: 'IDLE' });
     await writer.settled();
@@ -363,6 +398,12 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       download.abort(stopped);
     },
   };
+}
+
+function taskFailureMessage(reason: TaskFailureReason, detail: string): string {
+  if (reason === 'token-revoked') return `The cloud no longer accepts this task's token (${detail}). Sign in again: create the task anew with a valid --token.`;
+  if (reason === 'not-permitted') return `This task's permission on its space was removed (${detail}). Ask the space's owner for the Synchronizer or Backer role, then resume the task.`;
+  return detail;
 }
 
 function sameLocalMeta(a: LocalMeta | undefined, b: LocalMeta): boolean {

@@ -132,6 +132,7 @@ export type TaskFailureReason =
   | 'token-revoked'
   | 'not-permitted'
   | 'cloud-folder-gone'
+  | 'cloud-unreachable'
   | 'log-corrupt';
 
 /** Which side an action touches. */
