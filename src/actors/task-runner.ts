@@ -158,7 +158,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   });
   machine.start();
 
-  const rates = () => limitsAt(task.options.throttle, clock.now());
+  // Windows like "09:00-18:00" are the user's wall-clock time: the time zone's offset at that moment.
+  const rates = () => {
+    const now = clock.now();
+    return limitsAt(task.options.throttle, now, -new Date(now).getTimezoneOffset());
+  };
   const upload: TokenBucket = createTokenBucket(clock, () => rates().uploadBps);
   const download: TokenBucket = createTokenBucket(clock, () => rates().downloadBps);
   const pool: TransferPool = createTransferPool(task.options.throttle.maxTransfers);
