@@ -76,10 +76,10 @@ export type ScanWorkerMode = 'auto' | 'always' | 'never';
 
 /** Entries a scan handles on the main thread alone before `auto` starts a worker (about 40 ms of work). */
 export const WORKER_AFTER_ENTRIES = 20_000;
-/** Folders the worker may have listed or be listing for the main thread at once. */
-const MAX_IN_FLIGHT = 16;
-/** How far the split of folders between the threads may lean either way (1:1 up to 1:4 or 4:1). */
-const MAX_BIAS = 3;
+/** Folders of the stack's top the worker is asked for at once. */
+const WORKER_AHEAD = 8;
+/** Claim slots shared with the worker (more than {@link WORKER_AHEAD}, so a request always finds one). */
+const CLAIM_SLOTS = 64;
 
 /**
  * The worker's code (plain CommonJS, evaluated, so it runs the same from sources, tests and `dist`).
@@ -92,9 +92,33 @@ const { parentPort } = require('node:worker_threads');
 const { lstatSync, readdirSync } = require('node:fs');
 const TEMP = ${JSON.stringify(TEMP_PREFIX)};
 const codeOf = (e) => (typeof e === 'object' && e !== null && typeof e.code === 'string' ? e.code : undefined);
+const { workerData } = require('node:worker_threads');
+const claims = new Int32Array(workerData.claims);
 let devBig = -1n;
 let devStr = '';
+// Newest request first: the main thread takes folders from the top of its stack, the worker from
+// the far end of what it was asked for, so they rarely want the same folder.
+const queue = [];
+let scheduled = false;
 parentPort.on('message', (m) => {
+  queue.push(m);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(work);
+  }
+});
+function work() {
+  scheduled = false;
+  const m = queue.pop();
+  if (queue.length > 0) {
+    scheduled = true;
+    setImmediate(work);
+  }
+  // The main thread may have listed this folder itself already (it then reset the claim).
+  if (m === undefined || Atomics.compareExchange(claims, m.slot, m.id, -m.id) !== m.id) return;
+  list(m);
+}
+function list(m) {
   let all;
   try {
     all = readdirSync(m.abs);
@@ -130,7 +154,7 @@ parentPort.on('message', (m) => {
   }
   // One string (names cannot hold NUL) clones far faster than three arrays of strings.
   parentPort.postMessage({ dir: m.dir, count: k, text: parts.join('\\0'), nums }, [nums.buffer]);
-});
+}
 `;
 
 /**
@@ -141,21 +165,26 @@ type Listing =
   | { readonly dir: string; readonly errno: string | null; readonly error: string }
   | { readonly dir: string; readonly count: number; readonly text: string; readonly nums: Float64Array };
 
-/** A worker that lists folders on request, answered in request order. */
+/**
+ * A worker that lists folders on request. Each request has a claim slot in shared memory holding
+ * its id: the worker swaps it for `-id` before it starts, and the main thread can swap it for 0 to
+ * list the folder itself (steal it) when it gets there first, so neither thread waits for a folder
+ * the other has not started.
+ */
 class ListingWorker {
   private readonly worker: Worker;
-  private readonly pending = new Map<string, { resolve: (l: Listing) => void; reject: (e: unknown) => void; promise: Promise<Listing>; ready: boolean }>();
+  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
+  private readonly freeSlots: number[] = Array.from({ length: CLAIM_SLOTS }, (_, i) => CLAIM_SLOTS - 1 - i);
+  private readonly pending = new Map<string, { id: number; slot: number; promise: Promise<Listing>; resolve: (l: Listing) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
   private failure: unknown = null;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { claims: this.claims.buffer } });
     // Unreferenced unless the scan waits on it, so an abandoned scan never keeps the process alive.
     this.worker.unref();
     this.worker.on('message', (l: Listing) => {
-      const p = this.pending.get(l.dir);
-      if (p === undefined) return;
-      p.ready = true;
-      p.resolve(l);
+      this.pending.get(l.dir)?.resolve(l);
     });
     this.worker.on('error', (e) => {
       this.failure = e;
@@ -163,6 +192,7 @@ class ListingWorker {
     });
   }
 
+  /** Requests not yet taken or stolen. */
   get inFlight(): number {
     return this.pending.size;
   }
@@ -171,8 +201,11 @@ class ListingWorker {
     return this.pending.has(dir);
   }
 
-  request(dir: string, abs: string): void {
-    if (this.pending.has(dir)) return;
+  /** Asks for the listing of `dir` (absolute `abs`); false when no claim slot is free. */
+  request(dir: string, abs: string): boolean {
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) return false;
+    const id = this.nextId++;
     let resolve!: (l: Listing) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<Listing>((res, rej) => {
@@ -180,28 +213,33 @@ class ListingWorker {
       reject = rej;
     });
     promise.catch(() => undefined);
-    this.pending.set(dir, { resolve, reject, promise, ready: false });
+    this.pending.set(dir, { id, slot, promise, resolve, reject });
+    Atomics.store(this.claims, slot, id);
     if (this.failure !== null) reject(this.failure);
-    else this.worker.postMessage({ dir, abs });
+    else this.worker.postMessage({ dir, abs, id, slot });
+    return true;
   }
 
-  /** Whether the listing of `dir` has arrived. */
-  ready(dir: string): boolean {
-    return this.pending.get(dir)?.ready ?? false;
+  /** Takes `dir` back from the worker when it has not started on it; then the caller lists it. */
+  steal(dir: string): boolean {
+    const p = this.pending.get(dir);
+    if (p === undefined || Atomics.compareExchange(this.claims, p.slot, p.id, 0) !== p.id) return false;
+    this.pending.delete(dir);
+    this.freeSlots.push(p.slot);
+    return true;
   }
 
-  /** The listing of a requested folder. */
+  /** The listing of a folder the worker claimed. */
   async take(dir: string): Promise<Listing> {
     const p = this.pending.get(dir);
     if (p === undefined) throw new Error(`no listing requested for "${dir}"`);
     this.worker.ref();
-    const t0 = performance.now();
     try {
       return await p.promise;
     } finally {
-      (globalThis as { scanWaitMs?: number }).scanWaitMs = ((globalThis as { scanWaitMs?: number }).scanWaitMs ?? 0) + performance.now() - t0;
       this.worker.unref();
       this.pending.delete(dir);
+      this.freeSlots.push(p.slot);
     }
   }
 
@@ -284,21 +322,11 @@ export async function* scanNodeTree(
     errno !== 'ENOENT' || dir === under
       ? { type: 'skipped', path: dir, reason: 'unreadable', message: `Folder "${dir}" cannot be listed (${errno ?? String(error)}); fix its permissions to sync what it holds.` }
       : null;
-  // The main thread lists `mainShare` folders of the stack's top itself, the worker the
-  // `workerShare` below them, in parallel; the shares follow whichever side waits (see `take`).
-  let bias = 0;
-  /** Asks the worker for the folders below the ones the main thread lists next. */
+  /** Asks the worker for the next folders the main thread will take (it starts from the far end). */
   const listAhead = (w: ListingWorker): void => {
-    let mainLeft = bias < 0 ? 1 - bias : 1;
-    let workerLeft = bias > 0 ? 1 + bias : 1;
-    for (let i = stack.length - 1; i >= 0 && (mainLeft > 0 || workerLeft > 0); i--) {
+    for (let i = stack.length - 1; i >= 0 && i >= stack.length - 2 * WORKER_AHEAD && w.inFlight < WORKER_AHEAD; i--) {
       const d = stack[i] as RelPath;
-      if (w.has(d)) workerLeft--;
-      else if (mainLeft > 0) mainLeft--;
-      else if (w.inFlight < MAX_IN_FLIGHT) {
-        w.request(d, absOf(d));
-        workerLeft--;
-      } else break;
+      if (!w.has(d) && !w.request(d, absOf(d))) break;
     }
   };
   try {
@@ -308,10 +336,8 @@ export async function* scanNodeTree(
       const absDir = absOf(dir);
       const prefix = dir === '' ? '' : `${dir}/`;
       if (worker !== null) listAhead(worker);
-      if (worker?.has(dir) === true) {
-        // The worker listed (or is listing) this folder. Found ready: the worker has time to spare,
-        // so it gets more of the folders; waited for: the main thread lists more itself.
-        bias = worker.ready(dir) ? Math.min(bias + 1, MAX_BIAS) : Math.max(bias - 1, -MAX_BIAS);
+      if (worker !== null && worker.has(dir) && !worker.steal(dir)) {
+        // The worker has listed this folder, or is listing it.
         const listing = await worker.take(dir);
         if (!('text' in listing)) {
           const item = unlisted(dir, listing.errno ?? undefined, listing.error);
