@@ -6,6 +6,7 @@
  * - the watcher's change-to-event latency beyond its debounce, median of many edits (target: under 100 ms).
  *
  * Environment: FOLDSYNC_BENCH_SCAN_FILES (default 1,000,000; 1,000 a folder) sizes the tree;
+ * FOLDSYNC_BENCH_SCAN_WORKER (`auto`, `always`, `never`) overrides the scanner's worker mode;
  * FOLDSYNC_BENCH_EDITS (default 1,000) the latency sample. The tree is generated under
  * `$TMPDIR/foldsync-bench-scan-<files>` and deleted at the end unless FOLDSYNC_BENCH_KEEP=1, in
  * which case the next run reuses it (a `.complete` marker beside it says it was fully written).
@@ -16,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter as rxFilter, Subject } from 'rxjs';
 import { createNodeLocalFs } from '../src/io/node-local-fs.js';
+import type { ScanWorkerMode } from '../src/io/node-scan.js';
+import { scanNodeTree } from '../src/io/node-scan.js';
 import type { WatchBatch } from '../src/io/local-fs.js';
 import { report, rssMb } from './report.js';
 
@@ -25,6 +28,8 @@ const KEEP = process.env['FOLDSYNC_BENCH_KEEP'] === '1';
 const PER_DIR = 1_000;
 const DEBOUNCE_MS = 20;
 const ROUNDS = Number(process.env['FOLDSYNC_BENCH_ROUNDS'] ?? 5);
+/** `never` measures the scanner without its worker thread (the figure before ADR 0030's worker). */
+const WORKER = process.env['FOLDSYNC_BENCH_SCAN_WORKER'] as ScanWorkerMode | undefined;
 
 function generate(root: string): void {
   const marker = `${root}.complete`;
@@ -83,7 +88,7 @@ async function scanOnce(root: string, previous: Map<string, string> | null, keep
     peak = Math.max(peak, rss());
   }, 10);
   try {
-    for await (const batch of fs.scan('')) {
+    for await (const batch of WORKER === undefined ? fs.scan('') : scanNodeTree(fs.root, '', { worker: WORKER })) {
       for (const it of batch) {
         entries++;
         if (it.type !== 'entry') continue;

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalFs, ScanItem, WatchChange, WatchOptions } from './local-fs.js';
 import { LocalFsError } from './local-fs.js';
 import { createNodeLocalFs } from './node-local-fs.js';
+import { scanNodeTree } from './node-scan.js';
 
 /** Polls until `pred` holds; generous, and never a timing assertion. */
 async function until(pred: () => boolean, what: string, limitMs = 30_000): Promise<void> {
@@ -199,7 +200,9 @@ describe('real watcher and disk (issue 5 integration cases)', () => {
       chmodSync(base, 0o755);
       for (const p of [root, at('open'), at('open/ok.txt'), at('secret.txt'), at('locked')]) chownSync(p, 65534, 65534);
       const script = `import { scanNodeTree } from ${JSON.stringify(new URL('./node-scan.ts', import.meta.url).href)};
-        const out = []; for await (const b of scanNodeTree(${JSON.stringify(root)}, '')) out.push(...b);
+        const scan = async (worker) => { const out = []; for await (const b of scanNodeTree(${JSON.stringify(root)}, '', { worker })) out.push(...b); return out; };
+        const out = await scan('never');
+        if (JSON.stringify(await scan('always')) !== JSON.stringify(out)) throw new Error('the worker scan differs from the in-thread scan');
         console.log(JSON.stringify(out));`;
       const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: process.cwd(), env: { ...process.env, HOME: base } });
       expect(r.status, r.stderr).toBe(0);
@@ -207,6 +210,9 @@ describe('real watcher and disk (issue 5 integration cases)', () => {
     } else {
       items = [];
       for await (const b of fs.scan('')) items.push(...b);
+      const onWorker: ScanItem[] = [];
+      for await (const b of scanNodeTree(root, '', { worker: 'always' })) onWorker.push(...b);
+      expect(onWorker).toEqual(items);
     }
     const by = new Map(items.map((i) => [i.path, i]));
     expect(by.get('secret.txt')).toMatchObject({ type: 'skipped', reason: 'unreadable' });

@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
+import type { ScanItem } from './local-fs.js';
+import type { ScanWorkerMode } from './node-scan.js';
+import { scanNodeTree } from './node-scan.js';
+
+async function scan(root: string, worker: ScanWorkerMode, options: { filter?: ReturnType<typeof createPathFilter>; batchSize?: number } = {}): Promise<ScanItem[]> {
+  const items: ScanItem[] = [];
+  for await (const batch of scanNodeTree(root, '', { ...options, worker })) items.push(...batch);
+  return items;
+}
+
+describe('scanNodeTree on a worker thread', () => {
+  let base: string;
+  let root: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'foldsync-scan-'));
+    root = join(base, 'root');
+    mkdirSync(root);
+  });
+  afterEach(() => {
+    chmodSync(base, 0o755);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('reports the same items in the same order as the in-thread loop', async () => {
+    for (let d = 0; d < 12; d++) {
+      mkdirSync(join(root, `d${d}`, 'sub', 'deeper'), { recursive: true });
+      for (let f = 0; f < 30; f++) writeFileSync(join(root, `d${d}`, `f${f}.txt`), 'x'.repeat(f));
+      writeFileSync(join(root, `d${d}`, 'sub', 'deeper', 'leaf.bin'), 'leaf');
+    }
+    writeFileSync(join(root, `${TEMP_PREFIX}abc`), 'partial');
+    symlinkSync('/etc', join(root, 'link'));
+    symlinkSync('d0', join(root, 'd1', 'dirlink'));
+    execFileSync('mkfifo', [join(root, 'd2', 'pipe')]);
+    mkdirSync(join(root, 'node_modules', 'x'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', 'x', 'i.js'), '');
+    mkdirSync(join(root, 'empty'));
+    writeFileSync(join(root, 'naïve name\twith tab.txt'), 'n');
+
+    const inThread = await scan(root, 'never');
+    const onWorker = await scan(root, 'always');
+    expect(onWorker).toEqual(inThread);
+    expect(inThread.length).toBeGreaterThan(12 * 33);
+    expect(inThread.find((i) => i.path === 'link')).toMatchObject({ type: 'skipped', reason: 'symlink' });
+    expect(inThread.find((i) => i.path === 'd2/pipe')).toMatchObject({ type: 'skipped', reason: 'special' });
+    expect(inThread.some((i) => i.path.includes(TEMP_PREFIX))).toBe(false);
+
+    const filter = createPathFilter({ include: [], exclude: ['d3/', '*.bin', 'node_modules/'], maxFileSize: 20 });
+    const filteredInThread = await scan(root, 'never', { filter, batchSize: 7 });
+    expect(await scan(root, 'always', { filter, batchSize: 7 })).toEqual(filteredInThread);
+    expect(filteredInThread.some((i) => i.path.startsWith('d3/'))).toBe(false);
+    expect(filteredInThread.some((i) => i.path.startsWith('node_modules/'))).toBe(false);
+    expect(filteredInThread.find((i) => i.path === 'node_modules')).toMatchObject({ type: 'entry', ignored: 'excluded' });
+    expect(filteredInThread.some((i) => i.type === 'entry' && i.ignored === 'too-large')).toBe(true);
+  });
+
+  it('reports an unlistable start folder and leaves a missing one to the caller, as the in-thread loop does', async () => {
+    const missing = join(base, 'missing');
+    const items: ScanItem[] = [];
+    for await (const batch of scanNodeTree(missing, '', { worker: 'always' })) items.push(...batch);
+    const inThread: ScanItem[] = [];
+    for await (const batch of scanNodeTree(missing, '', { worker: 'never' })) inThread.push(...batch);
+    expect(items).toEqual(inThread);
+    expect(items[0]).toMatchObject({ type: 'skipped', reason: 'unreadable', path: '' });
+  });
+
+  it('stops its worker when the consumer stops early', async () => {
+    for (let d = 0; d < 5; d++) {
+      mkdirSync(join(root, `d${d}`));
+      for (let f = 0; f < 10; f++) writeFileSync(join(root, `d${d}`, `f${f}`), '');
+    }
+    let seen = 0;
+    for await (const batch of scanNodeTree(root, '', { worker: 'always', batchSize: 3 })) {
+      seen += batch.length;
+      if (seen > 6) break;
+    }
+    expect(seen).toBeGreaterThan(6);
+    expect(await scan(root, 'always')).toHaveLength(55);
+  });
+});
