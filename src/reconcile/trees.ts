@@ -22,6 +22,12 @@ export interface TreeView {
   cloud(path: RelPath): CloudMeta | undefined;
   /** The synced entry at `path`, if any. */
   synced(path: RelPath): SyncedEntry | undefined;
+  /**
+   * The three entries at `path` at once, each equal to what `local`, `cloud` and `synced` return:
+   * one lookup, and a synced entry shared with both sides is built from the two metas already
+   * decoded. Optional: the planner falls back to the three reads.
+   */
+  entries?(path: RelPath): { readonly l: LocalMeta | undefined; readonly c: CloudMeta | undefined; readonly s: SyncedEntry | undefined };
   /** The paths directly below `path` that `tree` holds, in canonical order. */
   children(tree: TreeName, path: RelPath): RelPath[];
   /**
@@ -121,9 +127,9 @@ export function createTrees(): Trees {
     return hash === undefined ? { kind, id, version, size } : { kind, id, version, size, hash };
   };
   /** The synced entry both sides' current entries at `slot` amount to. */
-  const derive = (slot: number): SyncedEntry | undefined => {
-    const l = readLocal(slot);
-    const c = readCloud(slot);
+  const derive = (slot: number): SyncedEntry | undefined => deriveFrom(readLocal(slot), readCloud(slot));
+  /** The synced entry the local and cloud metas `l` and `c` amount to. */
+  const deriveFrom = (l: LocalMeta | undefined, c: CloudMeta | undefined): SyncedEntry | undefined => {
     if (l === undefined || c === undefined || l.kind !== c.kind) return undefined;
     const hash = c.hash ?? l.hash;
     const base = { kind: l.kind, size: c.size, fileId: l.fileId, mtimeNs: l.mtimeNs, cloudId: c.id, cloudVersion: c.version };
@@ -274,6 +280,14 @@ export function createTrees(): Trees {
     synced: (path) => {
       const slot = table.slotOf(path);
       return slot === undefined ? undefined : readSynced(slot);
+    },
+    entries: (path) => {
+      const slot = table.slotOf(path);
+      if (slot === undefined) return { l: undefined, c: undefined, s: undefined };
+      const l = readLocal(slot);
+      const c = readCloud(slot);
+      const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
+      return { l, c, s };
     },
     children: (tree, path) => {
       const slot = table.slotOf(path);
