@@ -186,17 +186,11 @@ export function planActions(input: PlanInput): Plan {
   const builtInOnly = builtInMatcher(options.filters);
   const ignores = (p: RelPath, kind: EntryKind): boolean => (builtInOnly === null ? filter.ignores(p, kind, 0) : builtInOnly(p));
   const ignored = (p: RelPath): boolean => {
-    let file = false;
-    let dir = false;
     const { l, c, s } = at(p);
-    for (const e of [l, c, s]) {
-      if (e === undefined) continue;
-      if (e.kind === 'dir') dir = true;
-      else {
-        file = true;
-        if (maxSize !== null && e.size > maxSize) return true;
-      }
-    }
+    // Unrolled over the three entries (no array per path).
+    if (maxSize !== null && ((l !== undefined && l.kind === 'file' && l.size > maxSize) || (c !== undefined && c.kind === 'file' && c.size > maxSize) || (s !== undefined && s.kind === 'file' && s.size > maxSize))) return true;
+    const file = l?.kind === 'file' || c?.kind === 'file' || s?.kind === 'file';
+    const dir = l?.kind === 'dir' || c?.kind === 'dir' || s?.kind === 'dir';
     return (file && ignores(p, 'file')) || (dir && ignores(p, 'dir'));
   };
   const seen = new Set<RelPath>();
@@ -250,7 +244,9 @@ export function planActions(input: PlanInput): Plan {
   const plannedMoves: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const plannedMovesInv: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const creates: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
-  const createAnc: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  // The strict ancestors of `creates`, built on first use (only a kept-alive folder check needs
+  // them), then kept up to date.
+  let createAnc: Record<Side, Set<RelPath>> | null = null;
   const leaving: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
   const usedNames = new Set<RelPath>();
 
@@ -284,7 +280,7 @@ export function planActions(input: PlanInput): Plan {
   };
   const noteCreate = (side: Side, path: RelPath): void => {
     creates[side].add(path);
-    for (const q of ancestors(path)) createAnc[side].add(q);
+    if (createAnc !== null) for (const q of ancestors(path)) createAnc[side].add(q);
   };
   const existsFinally = (side: Side, path: RelPath): boolean => {
     if (creates[side].has(path)) return true;
@@ -691,6 +687,10 @@ export function planActions(input: PlanInput): Plan {
   rmdirs.sort((x, y) => compareRelPaths(y.pre, x.pre));
   const cancelled = new Set<Structural>();
   const keepsSomething = (side: Side, dir: RelPath): boolean => {
+    if (createAnc === null) {
+      createAnc = { local: new Set(), cloud: new Set() };
+      for (const sd of ['local', 'cloud'] as const) for (const path of creates[sd]) for (const q of ancestors(path)) createAnc[sd].add(q);
+    }
     if (createAnc[side].has(dir)) return true;
     for (const child of trees.children(side, dir)) {
       if (!leaving[side].has(child) && !ignored(child)) return true;
