@@ -101,6 +101,10 @@ export function createTrees(): Trees {
   const counts = { local: 0, cloud: 0, synced: 0 };
   let syncedFiles = 0;
   const dirtySlots = new Set<number>();
+  // Set by markAllDirty instead of adding every slot to `dirtySlots` (a set of 1,000,000 numbers
+  // is some 40 MB of resident memory): every slot holding an entry is then dirty, and so is every
+  // slot in `dirtySlots` (one whose entries were removed since is in it).
+  let allDirty = false;
   // Built on first use only: most tasks never need it (ADR 0010).
   let idIndex: Map<string, number> | null = null;
 
@@ -262,6 +266,14 @@ export function createTrees(): Trees {
     for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
     return out;
   };
+  const dirtyPaths = (): RelPath[] => {
+    if (!allDirty) return pathsOf(dirtySlots);
+    const out: RelPath[] = [];
+    for (let s = 1; s < table.size; s++) {
+      if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0 || dirtySlots.has(s)) out.push(table.pathOf(s));
+    }
+    return out;
+  };
   const sortPaths = (slots: Iterable<number>): RelPath[] => {
     const out: RelPath[] = [];
     for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
@@ -368,14 +380,13 @@ export function createTrees(): Trees {
       for (const p of paths) dirtySlots.add(table.intern(p));
     },
     markAllDirty: () => {
-      for (let s = 1; s < table.size; s++) {
-        if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0) dirtySlots.add(s);
-      }
+      allDirty = true;
     },
-    dirty: () => pathsOf(dirtySlots),
+    dirty: () => dirtyPaths(),
     takeDirty: () => {
-      const out = pathsOf(dirtySlots);
+      const out = dirtyPaths();
       dirtySlots.clear();
+      allDirty = false;
       return out;
     },
     paths: (tree) => {
