@@ -80,9 +80,20 @@ export class PathTable {
     return this.paths.length;
   }
 
+  // The last path found: the planner asks for one path's sync state and then its entries, and each
+  // lookup in a table of 1,000,000 paths costs cache misses. Slots never move, so a hit stays valid.
+  private lastPath = '';
+  private lastSlot = 0;
+
   /** The slot of `path`, or undefined if no tree ever held it. */
   slotOf(path: string): number | undefined {
-    return this.index.get(path);
+    if (path === this.lastPath) return this.lastSlot;
+    const slot = this.index.get(path);
+    if (slot !== undefined) {
+      this.lastPath = path;
+      this.lastSlot = slot;
+    }
+    return slot;
   }
 
   /** The path of a slot. */

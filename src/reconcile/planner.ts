@@ -167,10 +167,11 @@ export function planActions(input: PlanInput): Plan {
     readonly s: SyncedEntry | undefined;
   }
   const entries = new Map<RelPath, Entries>();
+  const read = trees.entries === undefined ? (p: RelPath): Entries => ({ l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) }) : trees.entries.bind(trees);
   const at = (p: RelPath): Entries => {
     let e = entries.get(p);
     if (e === undefined) {
-      e = { l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) };
+      e = read(p);
       entries.set(p, e);
     }
     return e;
@@ -185,41 +186,36 @@ export function planActions(input: PlanInput): Plan {
   const builtInOnly = builtInMatcher(options.filters);
   const ignores = (p: RelPath, kind: EntryKind): boolean => (builtInOnly === null ? filter.ignores(p, kind, 0) : builtInOnly(p));
   const ignored = (p: RelPath): boolean => {
-    let file = false;
-    let dir = false;
     const { l, c, s } = at(p);
-    for (const e of [l, c, s]) {
-      if (e === undefined) continue;
-      if (e.kind === 'dir') dir = true;
-      else {
-        file = true;
-        if (maxSize !== null && e.size > maxSize) return true;
-      }
-    }
+    // Unrolled over the three entries (no array per path).
+    if (maxSize !== null && ((l !== undefined && l.kind === 'file' && l.size > maxSize) || (c !== undefined && c.kind === 'file' && c.size > maxSize) || (s !== undefined && s.kind === 'file' && s.size > maxSize))) return true;
+    const file = l?.kind === 'file' || c?.kind === 'file' || s?.kind === 'file';
+    const dir = l?.kind === 'dir' || c?.kind === 'dir' || s?.kind === 'dir';
     return (file && ignores(p, 'file')) || (dir && ignores(p, 'dir'));
   };
   const seen = new Set<RelPath>();
   for (const p of input.dirty) if (p !== '' && !seen.has(p) && !trees.inSync(p) && !ignored(p)) seen.add(p);
   const cands = sortRelPaths([...seen]);
+  // Each candidate's entries, read once: the loops below index these instead of looking paths up.
+  const candEntries = cands.map(at);
 
   // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
   const goneLocal = new Map<string, RelPath>();
   const goneCloud = new Map<string, RelPath>();
-  for (const a of cands) {
-    const s = getS(a);
+  for (let i = 0; i < cands.length; i++) {
+    const a = cands[i] as RelPath;
+    const { l, c, s } = candEntries[i] as Entries;
     if (s === undefined) continue;
-    const l = getL(a);
     if (s.fileId !== undefined && (l === undefined || l.kind !== s.kind || l.fileId !== s.fileId) && !goneLocal.has(s.fileId)) goneLocal.set(s.fileId, a);
-    const c = getC(a);
     if (s.cloudId !== undefined && (c === undefined || c.kind !== s.kind || c.id !== s.cloudId) && !goneCloud.has(s.cloudId)) goneCloud.set(s.cloudId, a);
   }
   const lm = new Map<RelPath, RelPath>();
   const lmInv = new Map<RelPath, RelPath>();
   const cm = new Map<RelPath, RelPath>();
   const cmInv = new Map<RelPath, RelPath>();
-  for (const b of cands) {
-    const l = getL(b);
-    const sb = getS(b);
+  for (let i = 0; i < cands.length; i++) {
+    const b = cands[i] as RelPath;
+    const { l, c, s: sb } = candEntries[i] as Entries;
     if (l !== undefined && (sb === undefined || sb.fileId !== l.fileId)) {
       const a = goneLocal.get(l.fileId);
       const s = a === undefined ? undefined : getS(a);
@@ -231,7 +227,6 @@ export function planActions(input: PlanInput): Plan {
         lmInv.set(b, a);
       }
     }
-    const c = getC(b);
     if (!upload && c !== undefined && (sb === undefined || sb.cloudId !== c.id)) {
       const a = goneCloud.get(c.id);
       const s = a === undefined ? undefined : getS(a);
@@ -249,7 +244,9 @@ export function planActions(input: PlanInput): Plan {
   const plannedMoves: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const plannedMovesInv: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const creates: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
-  const createAnc: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  // The strict ancestors of `creates`, built on first use (only a kept-alive folder check needs
+  // them), then kept up to date.
+  let createAnc: Record<Side, Set<RelPath>> | null = null;
   const leaving: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
   const usedNames = new Set<RelPath>();
 
@@ -283,7 +280,7 @@ export function planActions(input: PlanInput): Plan {
   };
   const noteCreate = (side: Side, path: RelPath): void => {
     creates[side].add(path);
-    for (const q of ancestors(path)) createAnc[side].add(q);
+    if (createAnc !== null) for (const q of ancestors(path)) createAnc[side].add(q);
   };
   const existsFinally = (side: Side, path: RelPath): boolean => {
     if (creates[side].has(path)) return true;
@@ -419,24 +416,26 @@ export function planActions(input: PlanInput): Plan {
   const items: Item[] = [];
   const byLocal = new Map<RelPath, Item>();
   const byCloud = new Map<RelPath, Item>();
-  for (const a of cands) {
-    const s = getS(a);
+  for (let i = 0; i < cands.length; i++) {
+    const a = cands[i] as RelPath;
+    const e = candEntries[i] as Entries;
+    const s = e.s;
     if (s === undefined) continue;
-    let lp: RelPath | null = lm.get(a) ?? null;
+    let lp: RelPath | null = lm.size === 0 ? null : (lm.get(a) ?? null);
     let l: LocalMeta | null = lp === null ? null : (getL(lp) ?? null);
     if (lp === null) {
-      const here = getL(a);
-      if (here !== undefined && here.kind === s.kind && !lmInv.has(a)) {
+      const here = e.l;
+      if (here !== undefined && here.kind === s.kind && (lmInv.size === 0 || !lmInv.has(a))) {
         lp = a;
         l = here;
       }
     }
-    let cp: RelPath | null = cm.get(a) ?? null;
+    let cp: RelPath | null = cm.size === 0 ? null : (cm.get(a) ?? null);
     let c: CloudMeta | null = cp === null ? null : (getC(cp) ?? null);
     if (cp === null) {
       if (upload) {
         // Upload mode follows the item this task uploaded, wherever the cloud moved it.
-        const here = getC(a);
+        const here = e.c;
         const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
         const there = where === undefined ? undefined : getC(where);
         if (where !== undefined && there !== undefined && there.kind === s.kind) {
@@ -444,8 +443,8 @@ export function planActions(input: PlanInput): Plan {
           c = there;
         }
       } else {
-        const here = getC(a);
-        if (here !== undefined && here.kind === s.kind && !cmInv.has(a)) {
+        const here = e.c;
+        if (here !== undefined && here.kind === s.kind && (cmInv.size === 0 || !cmInv.has(a))) {
           cp = a;
           c = here;
         }
@@ -688,6 +687,10 @@ export function planActions(input: PlanInput): Plan {
   rmdirs.sort((x, y) => compareRelPaths(y.pre, x.pre));
   const cancelled = new Set<Structural>();
   const keepsSomething = (side: Side, dir: RelPath): boolean => {
+    if (createAnc === null) {
+      createAnc = { local: new Set(), cloud: new Set() };
+      for (const sd of ['local', 'cloud'] as const) for (const path of creates[sd]) for (const q of ancestors(path)) createAnc[sd].add(q);
+    }
     if (createAnc[side].has(dir)) return true;
     for (const child of trees.children(side, dir)) {
       if (!leaving[side].has(child) && !ignored(child)) return true;
@@ -734,16 +737,15 @@ export function planActions(input: PlanInput): Plan {
     }
     return f;
   };
-  for (const p of cands) {
-    const s = getS(p);
-    const l = getL(p);
-    if (l !== undefined && !lmInv.has(p) && (s === undefined || s.kind !== l.kind || lm.has(p))) {
+  for (let i = 0; i < cands.length; i++) {
+    const p = cands[i] as RelPath;
+    const { l, c, s } = candEntries[i] as Entries;
+    if (l !== undefined && (lmInv.size === 0 || !lmInv.has(p)) && (s === undefined || s.kind !== l.kind || (lm.size !== 0 && lm.has(p)))) {
       const f = freshAt(upload ? uploadTarget(p) : finalPath('local', p));
       f.l = l;
       f.lp = p;
     }
-    const c = getC(p);
-    if (!upload && c !== undefined && !cmInv.has(p) && (s === undefined || s.kind !== c.kind || cm.has(p))) {
+    if (!upload && c !== undefined && (cmInv.size === 0 || !cmInv.has(p)) && (s === undefined || s.kind !== c.kind || (cm.size !== 0 && cm.has(p)))) {
       const f = freshAt(finalPath('cloud', p));
       f.c = c;
       f.cp = p;

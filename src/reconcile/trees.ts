@@ -22,6 +22,12 @@ export interface TreeView {
   cloud(path: RelPath): CloudMeta | undefined;
   /** The synced entry at `path`, if any. */
   synced(path: RelPath): SyncedEntry | undefined;
+  /**
+   * The three entries at `path` at once, each equal to what `local`, `cloud` and `synced` return:
+   * one lookup, and a synced entry shared with both sides is built from the two metas already
+   * decoded. Optional: the planner falls back to the three reads.
+   */
+  entries?(path: RelPath): { readonly l: LocalMeta | undefined; readonly c: CloudMeta | undefined; readonly s: SyncedEntry | undefined };
   /** The paths directly below `path` that `tree` holds, in canonical order. */
   children(tree: TreeName, path: RelPath): RelPath[];
   /**
@@ -95,6 +101,10 @@ export function createTrees(): Trees {
   const counts = { local: 0, cloud: 0, synced: 0 };
   let syncedFiles = 0;
   const dirtySlots = new Set<number>();
+  // Set by markAllDirty instead of adding every slot to `dirtySlots` (a set of 1,000,000 numbers
+  // is some 40 MB of resident memory): every slot holding an entry is then dirty, and so is every
+  // slot in `dirtySlots` (one whose entries were removed since is in it).
+  let allDirty = false;
   // Built on first use only: most tasks never need it (ADR 0010).
   let idIndex: Map<string, number> | null = null;
 
@@ -121,9 +131,9 @@ export function createTrees(): Trees {
     return hash === undefined ? { kind, id, version, size } : { kind, id, version, size, hash };
   };
   /** The synced entry both sides' current entries at `slot` amount to. */
-  const derive = (slot: number): SyncedEntry | undefined => {
-    const l = readLocal(slot);
-    const c = readCloud(slot);
+  const derive = (slot: number): SyncedEntry | undefined => deriveFrom(readLocal(slot), readCloud(slot));
+  /** The synced entry the local and cloud metas `l` and `c` amount to. */
+  const deriveFrom = (l: LocalMeta | undefined, c: CloudMeta | undefined): SyncedEntry | undefined => {
     if (l === undefined || c === undefined || l.kind !== c.kind) return undefined;
     const hash = c.hash ?? l.hash;
     const base = { kind: l.kind, size: c.size, fileId: l.fileId, mtimeNs: l.mtimeNs, cloudId: c.id, cloudVersion: c.version };
@@ -256,6 +266,14 @@ export function createTrees(): Trees {
     for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
     return out;
   };
+  const dirtyPaths = (): RelPath[] => {
+    if (!allDirty) return pathsOf(dirtySlots);
+    const out: RelPath[] = [];
+    for (let s = 1; s < table.size; s++) {
+      if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0 || dirtySlots.has(s)) out.push(table.pathOf(s));
+    }
+    return out;
+  };
   const sortPaths = (slots: Iterable<number>): RelPath[] => {
     const out: RelPath[] = [];
     for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
@@ -274,6 +292,14 @@ export function createTrees(): Trees {
     synced: (path) => {
       const slot = table.slotOf(path);
       return slot === undefined ? undefined : readSynced(slot);
+    },
+    entries: (path) => {
+      const slot = table.slotOf(path);
+      if (slot === undefined) return { l: undefined, c: undefined, s: undefined };
+      const l = readLocal(slot);
+      const c = readCloud(slot);
+      const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
+      return { l, c, s };
     },
     children: (tree, path) => {
       const slot = table.slotOf(path);
@@ -354,14 +380,13 @@ export function createTrees(): Trees {
       for (const p of paths) dirtySlots.add(table.intern(p));
     },
     markAllDirty: () => {
-      for (let s = 1; s < table.size; s++) {
-        if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0) dirtySlots.add(s);
-      }
+      allDirty = true;
     },
-    dirty: () => pathsOf(dirtySlots),
+    dirty: () => dirtyPaths(),
     takeDirty: () => {
-      const out = pathsOf(dirtySlots);
+      const out = dirtyPaths();
       dirtySlots.clear();
+      allDirty = false;
       return out;
     },
     paths: (tree) => {
