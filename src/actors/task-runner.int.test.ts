@@ -282,6 +282,120 @@ describe('task runner, one-way upload (SPEC.md section 2.2)', () => {
   });
 });
 
+describe('task runner, incremental rounds (the watcher\'s paths and the cloud change feed)', () => {
+  const since = async (position: number) => (await log.read(position + 1, 100_000)).map((e) => e.event);
+  const none = { paths: [], rescans: [] };
+
+  it('a first incremental round of a new runner observes both sides in full', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    expect(await r.syncChanges(none)).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await cloudText('a.txt')).toBe('alpha');
+    r.stop();
+  });
+
+  it('looks only at the noted local paths: a noted change syncs, an unnoted one waits for a scan', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    write('a.txt', 'alpha 2');
+    write('new/b.txt', 'beta');
+    write('unnoted.txt', 'later');
+    const before = await log.head();
+    expect(await r.syncChanges({ paths: ['a.txt', 'new/b.txt'], rescans: [] })).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await cloudText('a.txt')).toBe('alpha 2');
+    expect(await cloudText('new/b.txt')).toBe('beta');
+    expect(await cloudText('unnoted.txt')).toBeNull();
+    const events = await since(before);
+    // No scan of the whole root and no listing of the cloud: the new folder alone was scanned.
+    expect(events.filter((e) => e.type === 'LocalScanStarted')).toEqual([expect.objectContaining({ under: 'new' })]);
+    expect(events.filter((e) => e.type === 'CloudChanged' && e.source === 'list')).toEqual([]);
+    await r.syncChanges({ paths: [], rescans: [''] });
+    expect(await cloudText('unnoted.txt')).toBe('later');
+    r.stop();
+  });
+
+  it('a noted delete of a folder removes it and everything below it; a noted rename is a move', async () => {
+    write('d/x.txt', 'x');
+    write('d/e/y.txt', 'y');
+    write('m.txt', 'm');
+    const r = await runner();
+    await r.syncOnce();
+    const id = (await drive.stat(SPACE, 'Docs/m.txt'))!.id;
+    rmSync(join(localRoot, 'd'), { recursive: true });
+    renameSync(join(localRoot, 'm.txt'), join(localRoot, 'n.txt'));
+    await r.syncChanges({ paths: ['d', 'm.txt', 'n.txt'], rescans: [] });
+    expect(await drive.stat(SPACE, 'Docs/d')).toBeNull();
+    expect(await drive.stat(SPACE, 'Docs/d/e/y.txt')).toBeNull();
+    expect((await drive.stat(SPACE, 'Docs/n.txt'))?.id).toBe(id);
+    expect(r.trees.paths('local').sort()).toEqual(['n.txt']);
+    r.stop();
+  });
+
+  it('cloud changes arrive through the feed from the task\'s cursor, not a listing', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    const cursorBefore = r.cloudCursor();
+    expect(cursorBefore).not.toBeNull();
+    await drive.upload(SPACE, { path: 'Docs/c.txt' }, Buffer.from('gamma'), { size: 5, hash: sha('gamma'), baseVersion: null });
+    const a = (await drive.stat(SPACE, 'Docs/a.txt'))!;
+    await drive.move(SPACE, a.id, 'Docs/renamed.txt');
+    const before = await log.head();
+    await r.syncChanges(none);
+    expect(read('c.txt')).toBe('gamma');
+    expect(read('a.txt')).toBeNull();
+    expect(read('renamed.txt')).toBe('alpha');
+    const events = await since(before);
+    expect(events.flatMap((e) => (e.type === 'CloudChanged' ? [e.source] : []))).toEqual(['feed']);
+    expect(r.cloudCursor()).not.toBe(cursorBefore);
+    r.stop();
+  });
+
+  it('a quiet incremental round appends nothing at all', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    // The engine's own upload is in the feed: reading it past that changes nothing.
+    await r.syncChanges({ paths: ['a.txt'], rescans: [] });
+    const before = await log.head();
+    expect(await r.syncChanges({ paths: ['a.txt'], rescans: [] })).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await since(before)).toEqual([]);
+    r.stop();
+  });
+
+  it('a restarted runner reads the feed from the cursor in its log instead of listing again', async () => {
+    write('a.txt', 'alpha');
+    const first = await runner();
+    await first.syncOnce();
+    first.stop();
+    await drive.upload(SPACE, { path: 'Docs/c.txt' }, Buffer.from('gamma'), { size: 5, hash: sha('gamma'), baseVersion: null });
+    const second = await runner();
+    const before = await log.head();
+    expect(await second.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(read('c.txt')).toBe('gamma');
+    expect((await since(before)).filter((e) => e.type === 'CloudChanged' && e.source === 'list')).toEqual([]);
+    // Asked for, a listing still happens (the safety net).
+    const before2 = await log.head();
+    await second.syncOnce({ list: true });
+    expect((await since(before2)).filter((e) => e.type === 'CloudChanged' && e.source === 'list')).toHaveLength(1);
+    second.stop();
+  });
+
+  it('the task\'s cloud folder moved away: the feed cannot say what is there, so the folder is listed and made again', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    const root = (await drive.stat(SPACE, 'Docs'))!;
+    await drive.move(SPACE, root.id, 'Elsewhere');
+    const before = await log.head();
+    await r.syncChanges(none);
+    expect((await since(before)).some((e) => e.type === 'CloudChanged' && e.source === 'list')).toBe(true);
+    expect((await drive.stat(SPACE, 'Docs'))?.kind).toBe('dir');
+    r.stop();
+  });
+});
+
 function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -10,14 +10,18 @@ import type { CloudChange, FoldsyncEvent, LocalChange, PlannedAction, StoredEven
 import { taskStream } from '../events/types.js';
 import type { Clock } from '../io/clock.js';
 import type { Ids } from '../io/ids.js';
-import type { LocalFs } from '../io/local-fs.js';
+import type { HashOutcome, LocalFs } from '../io/local-fs.js';
+import { LocalFsError, metaOf } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
+import type { ChangeEntry } from '../lib/cloud-api.js';
 import { createPathFilter, type PathFilter } from '../lib/filters.js';
-import type { Action, CloudMeta, LocalMeta, TaskFailureReason, TaskStatus } from '../lib/model.js';
+import type { Action, LocalMeta, TaskFailureReason, TaskStatus } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
+import { compareRelPaths, isAtOrBelow, parentOf } from '../lib/names.js';
 import { actionPath } from '../lib/actions.js';
 import { limitsAt } from '../lib/throttle-windows.js';
 import { retryDelayMs, taskMachine, taskStatusOf } from '../machines/task-machine.js';
+import { foldFeed, sameCloudMeta } from '../reconcile/feed.js';
 import { planActions } from '../reconcile/planner.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
 import type { RegisteredTask } from '../projections/task-registry.js';
@@ -51,10 +55,39 @@ export interface SyncResult {
   readonly failedFiles: number;
 }
 
+/** What the watcher reported since the last round: paths to look at again, folders to scan again. */
+export interface LocalNotes {
+  readonly paths: Iterable<RelPath>;
+  readonly rescans: Iterable<RelPath>;
+}
+
+/** How {@link TaskRunner.syncOnce} observes the cloud side. */
+export interface SyncOnceOptions {
+  /**
+   * List the whole cloud folder instead of reading the change feed from the task's cursor (the
+   * default when the task has no cursor yet). A safety net, not needed for correctness.
+   */
+  readonly list?: boolean;
+}
+
 /** A running task. */
 export interface TaskRunner {
-  /** Scans both sides, then plans and acts until nothing is left to do (or the task pauses or fails). */
-  syncOnce(): Promise<SyncResult>;
+  /**
+   * Scans the whole local folder and reads the cloud's changes (the feed from the task's cursor, or
+   * a full listing), then plans and acts until nothing is left to do (or the task pauses or fails).
+   */
+  syncOnce(options?: SyncOnceOptions): Promise<SyncResult>;
+  /**
+   * An incremental round: looks again only at the local paths the watcher reported and reads the
+   * cloud's change feed, then plans over what changed and acts; failed transfers whose retry time
+   * has come are tried again. Falls back to {@link syncOnce} when the task has not been fully
+   * observed since this runner started, or when the last round failed.
+   */
+  syncChanges(notes: LocalNotes): Promise<SyncResult>;
+  /** True when an incremental round would plan something even with no new notes (a retry is due). */
+  hasDueWork(): boolean;
+  /** The change-feed position the task's cloud tree is at, or null before the first observation. */
+  cloudCursor(): string | null;
   /** The status shown now. */
   status(): TaskStatus;
   /** The trees, read-only (tests and views). */
@@ -91,10 +124,18 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   /** Likewise for the replaced-folder guard: a runner created after it held means the user accepted the new folder. */
   let replacedHeld = false;
 
+  /** The change-feed position the cloud tree is at. */
+  let cursor: string | null = null;
+  /** Set after a round that did not finish (a task-level failure, an error): the next round observes in full. */
+  let needsFull = true;
+
   const follow = (e: StoredEvent | { event: FoldsyncEvent }): void => {
     const event = e.event;
     trees.apply(event);
     switch (event.type) {
+      case 'CloudChanged':
+        if (event.cursor !== null) cursor = event.cursor;
+        break;
       case 'TaskStatusChanged':
         if (event.status === 'paused' && event.reason === 'mass-delete') massDeleteHeld = true;
         else if (event.status === 'completed') massDeleteHeld = false;
@@ -178,16 +219,58 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     await write(events);
   };
 
-  const scanLocal = async (): Promise<void> => {
+  /** Hashes `meta` when its size, mtime or identity changed since `prev`; null when it is changing under us. */
+  const withHash = async (path: RelPath, meta: LocalMeta, prev: LocalMeta | undefined, skipped: FoldsyncEvent[]): Promise<LocalMeta | null> => {
+    if (meta.kind !== 'file') return meta;
+    if (prev?.hash !== undefined && prev.kind === 'file' && prev.size === meta.size && prev.mtimeNs === meta.mtimeNs && prev.fileId === meta.fileId) {
+      return { ...meta, hash: prev.hash };
+    }
+    let hashed: HashOutcome;
+    try {
+      hashed = await local.hash(path, prev ?? null);
+    } catch (error) {
+      if (!(error instanceof LocalFsError)) throw error;
+      skipped.push({ type: 'LocalSkipped', v: 1, path, reason: 'unreadable', message: error.message });
+      return null;
+    }
+    if (hashed.status === 'changing') {
+      skipped.push({ type: 'LocalSkipped', v: 1, path, reason: 'changing', message: hashed.message });
+      return null;
+    }
+    return hashed.meta;
+  };
+
+  /** Every path of the local tree strictly below folder `under` ('' for all of them). */
+  const localPathsBelow = (under: RelPath): RelPath[] => {
+    if (under === '') return trees.paths('local');
+    const out: RelPath[] = [];
+    const stack = trees.children('local', under);
+    for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
+      out.push(p);
+      stack.push(...trees.children('local', p));
+    }
+    return out;
+  };
+
+  /** True when a folder above `path` is one the filters prune (nothing below it syncs). */
+  const prunedAbove = (path: RelPath): boolean => {
+    for (let up = parentOf(path); up !== ''; up = parentOf(up)) if (filter.prunes(up)) return true;
+    return false;
+  };
+
+  const localChanged = (c: LocalChange[], source: 'scan' | 'watch'): FoldsyncEvent => ({ type: 'LocalChanged', v: 1, source, changes: c });
+
+  /** Scans folder `under` ('' for the whole root) and records every difference from the local tree. */
+  const scanLocal = async (under: RelPath = ''): Promise<void> => {
     const scanId = ids.next('scan');
-    await write([{ type: 'LocalScanStarted', v: 1, scanId, under: '' }]);
+    await write([{ type: 'LocalScanStarted', v: 1, scanId, under }]);
     const seen = new Set<RelPath>();
     const changes: LocalChange[] = [];
     const skipped: FoldsyncEvent[] = [];
     let files = 0;
     let dirs = 0;
     let bytes = 0;
-    for await (const batch of local.scan('', { filter })) {
+    for await (const batch of local.scan(under, { filter })) {
       for (const item of batch) {
         seen.add(item.path);
         if (item.type === 'skipped') {
@@ -196,18 +279,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         }
         if (item.ignored !== null) continue;
         const prev = trees.local(item.path);
-        let meta: LocalMeta = item.meta;
+        const meta = await withHash(item.path, item.meta, prev, skipped);
+        if (meta === null) continue;
         if (meta.kind === 'file') {
-          if (prev?.hash !== undefined && prev.kind === 'file' && prev.size === meta.size && prev.mtimeNs === meta.mtimeNs && prev.fileId === meta.fileId) {
-            meta = { ...meta, hash: prev.hash };
-          } else {
-            const hashed = await local.hash(item.path, prev ?? null);
-            if (hashed.status === 'changing') {
-              skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: 'changing', message: hashed.message });
-              continue;
-            }
-            meta = hashed.meta;
-          }
           files += 1;
           bytes += meta.size;
         } else {
@@ -215,16 +289,75 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         }
         if (!sameLocalMeta(prev, meta)) changes.push({ path: item.path, meta });
       }
-      if (changes.length >= CHANGES_PER_EVENT) await flushChanges(changes, (c) => ({ type: 'LocalChanged', v: 1, source: 'scan', changes: c }));
+      if (changes.length >= CHANGES_PER_EVENT) await flushChanges(changes, (c) => localChanged(c, 'scan'));
     }
-    for (const p of trees.paths('local')) if (!seen.has(p)) changes.push({ path: p, meta: null });
-    await flushChanges(changes, (c) => ({ type: 'LocalChanged', v: 1, source: 'scan', changes: c }));
+    for (const p of localPathsBelow(under)) if (!seen.has(p)) changes.push({ path: p, meta: null });
+    await flushChanges(changes, (c) => localChanged(c, 'scan'));
     await write([...skipped, { type: 'LocalScanCompleted', v: 1, scanId, files, dirs, bytes }]);
   };
 
-  const listCloud = async (): Promise<void> => {
-    const cursor = await drive.cursor(space);
+  /**
+   * Looks again at the paths the watcher reported and at the folders it asked to rescan, now,
+   * while no action of this task runs (so what is recorded is never older than the task's own
+   * effects), and records every difference from the local tree.
+   */
+  const observeLocal = async (notes: LocalNotes): Promise<void> => {
+    const rescans = [...new Set(notes.rescans)].sort(compareRelPaths);
+    if (rescans.includes('')) {
+      await scanLocal('');
+      return;
+    }
+    const covered = (p: RelPath): boolean => rescans.some((r) => isAtOrBelow(p, r));
+    const scanned: RelPath[] = [];
+    for (const r of rescans) if (!scanned.some((s) => isAtOrBelow(r, s))) scanned.push(r);
+    const changes: LocalChange[] = [];
+    const skipped: FoldsyncEvent[] = [];
+    const subtrees: RelPath[] = [];
+    const removed: RelPath[] = [];
+    const paths = [...new Set(notes.paths)].sort(compareRelPaths);
+    for (const reported of paths) {
+      // A path whose folder the tree does not know yet: the topmost unknown folder is scanned instead.
+      let path = reported;
+      for (let up = parentOf(path); up !== ''; up = parentOf(up)) if (trees.local(up)?.kind !== 'dir') path = up;
+      if (covered(path) || [...subtrees, ...removed].some((s) => isAtOrBelow(path, s))) continue;
+      const prev = trees.local(path);
+      const found = await local.lstat(path);
+      const meta = found === null ? null : metaOf(found);
+      // Gone, a link or special file now, or ignored by the filters: the path and all below it leave the tree.
+      if (meta === null || filter.ignores(path, meta.kind === 'dir' ? 'dir' : 'file', meta.size) || prunedAbove(path)) {
+        if (found !== null && (found.kind === 'symlink' || found.kind === 'special')) {
+          const message =
+            found.kind === 'symlink'
+              ? `"${path}" is a symbolic link; foldsync never follows or syncs links.`
+              : `"${path}" is not a regular file or folder (a pipe, socket or device); it is not synced.`;
+          skipped.push({ type: 'LocalSkipped', v: 1, path, reason: found.kind, message });
+        }
+        if (prev !== undefined) changes.push({ path, meta: null });
+        for (const p of localPathsBelow(path)) changes.push({ path: p, meta: null });
+        removed.push(path);
+        continue;
+      }
+      if (meta.kind === 'dir' && (prev === undefined || prev.kind !== 'dir' || prev.fileId !== meta.fileId)) {
+        // A new folder (or one put in place of another): what is below it is scanned, not trusted to the watcher.
+        if (!sameLocalMeta(prev, meta)) changes.push({ path, meta });
+        subtrees.push(path);
+        continue;
+      }
+      const hashed = await withHash(path, meta, prev, skipped);
+      if (hashed !== null && !sameLocalMeta(prev, hashed)) changes.push({ path, meta: hashed });
+    }
+    await flushChanges(changes, (c) => localChanged(c, 'watch'));
+    if (skipped.length > 0) await write(skipped);
+    for (const s of [...scanned, ...subtrees]) await scanLocal(s);
+  };
+
+  const ensureCloudRoot = async (): Promise<void> => {
     if (cloudRoot !== '' && (await drive.stat(space, cloudRoot)) === null) await drive.mkdir(space, cloudRoot);
+  };
+
+  const listCloud = async (): Promise<void> => {
+    const listedAt = await drive.cursor(space);
+    await ensureCloudRoot();
     const entries = await drive.list(space, cloudRoot, { recursive: true });
     const seen = new Set<RelPath>();
     const changes: CloudChange[] = [];
@@ -234,12 +367,43 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       const path = entry.path.slice(prefix.length);
       seen.add(path);
       const meta = cloudMetaOf(entry);
-      if (!sameCloudMeta(trees.cloud(path), meta)) changes.push({ path, meta });
+      const prev = trees.cloud(path);
+      if (prev === undefined || !sameCloudMeta(prev, meta)) changes.push({ path, meta });
     }
     for (const p of trees.paths('cloud')) if (!seen.has(p)) changes.push({ path: p, meta: null });
     const events: FoldsyncEvent[] = [];
     for (let i = 0; i < changes.length || i === 0; i += CHANGES_PER_EVENT) {
-      events.push({ type: 'CloudChanged', v: 1, source: 'list', cursor, changes: changes.slice(i, i + CHANGES_PER_EVENT) });
+      events.push({ type: 'CloudChanged', v: 1, source: 'list', cursor: listedAt, changes: changes.slice(i, i + CHANGES_PER_EVENT) });
+    }
+    await write(events);
+  };
+
+  /**
+   * Reads the change feed from the task's cursor to its end and records what changed under the
+   * task's cloud folder. Lists instead when there is no cursor yet, or when the folder itself was
+   * moved or deleted. A page with no change for this task is not recorded (the cursor moves on in
+   * memory; after a restart those pages are read again, which changes nothing).
+   */
+  const readCloudFeed = async (): Promise<void> => {
+    const from = cursor;
+    if (from === null) return listCloud();
+    const entries: ChangeEntry[] = [];
+    let at = from;
+    for (;;) {
+      const page = await drive.changes(space, at, {});
+      entries.push(...page.changes);
+      at = page.cursor;
+      if (!page.more) break;
+    }
+    const fold = foldFeed(entries, cloudRoot, (p) => trees.cloud(p));
+    if (fold.rootTouched) return listCloud();
+    if (fold.changes.length === 0) {
+      cursor = at;
+      return;
+    }
+    const events: FoldsyncEvent[] = [];
+    for (let i = 0; i < fold.changes.length; i += CHANGES_PER_EVENT) {
+      events.push({ type: 'CloudChanged', v: 1, source: 'feed', cursor: at, changes: fold.changes.slice(i, i + CHANGES_PER_EVENT) });
     }
     await write(events);
   };
@@ -310,13 +474,18 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     return { status: 'failed', failedFiles: failedActions.size };
   };
 
-  const syncOnce = async (): Promise<SyncResult> => {
+  /** How a round looks at the two sides. */
+  type Observation = { readonly full: true; readonly list: boolean } | { readonly full: false; readonly notes: LocalNotes };
+
+  const runRound = async (observation: Observation): Promise<SyncResult> => {
     halted = null;
     try {
-      const result = await syncRound();
+      const result = await syncRound(observation);
       const failure = haltedBy();
+      if (failure !== null) needsFull = true;
       return failure === null ? result : await failTask(failure);
     } catch (error) {
+      needsFull = true;
       const cause = taskFailureOf(error);
       if (cause !== null) return failTask({ reason: cause, message: taskFailureMessage(cause, error instanceof Error ? error.message : String(error)), retryable: false });
       if (error instanceof RemoteError) {
@@ -326,31 +495,67 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     }
   };
 
-  const syncRound = async (): Promise<SyncResult> => {
+  /** Failed actions whose retry time has come. */
+  const dueFailures = (): [string, { action: Action; nextRetryAt?: number | null }][] => {
+    const now = clock.now();
+    return [...failedActions].filter(([, f]) => f.nextRetryAt != null && f.nextRetryAt <= now);
+  };
+
+  /**
+   * Re-verification (ADR 0004): after a full observation every open or failed action is dropped and
+   * its path planned again from what is there now; after an incremental one only the failures
+   * that are due for a retry, or whose path changed again, are.
+   */
+  const reverify = async (full: boolean): Promise<void> => {
+    let chosen: string[];
+    if (full) {
+      chosen = [...new Set([...open.keys(), ...failedActions.keys()])];
+    } else {
+      const dirty = new Set(trees.dirty());
+      const due = new Set(dueFailures().map(([id]) => id));
+      chosen = [...failedActions].filter(([id, f]) => due.has(id) || dirty.has(actionPath(f.action))).map(([id]) => id);
+    }
+    const paths: RelPath[] = [];
+    const abandoned: FoldsyncEvent[] = [];
+    const why = firstRound ? 're-verified after restart' : full ? 'superseded by a fresh scan' : 'retried';
+    for (const id of chosen) {
+      const o = open.get(id) ?? failedActions.get(id);
+      if (o !== undefined) paths.push(actionPath(o.action));
+      if (open.has(id)) abandoned.push({ type: 'ActionAbandoned', v: 1, actionId: id, why });
+      failedActions.delete(id);
+    }
+    trees.markDirty(paths);
+    firstRound = false;
+    await write(abandoned);
+  };
+
+  const syncRound = async (observation: Observation): Promise<SyncResult> => {
     if (machine.getSnapshot().value === 'paused') return { status: 'paused', failedFiles: failedActions.size };
-    if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
     // SPEC.md section 5: a vanished or replaced local folder pauses the task; an empty scan of it
     // must never turn into deletes on the cloud side.
     const root = await local.lstat('');
     const acceptReplaced = replacedHeld;
     if (root?.kind !== 'dir') {
+      if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       return guard('folder-gone', `The local folder ${task.localRoot} is gone or is no longer a folder; foldsync paused instead of deleting its files in the cloud. Put the folder back, then resume the task.`);
     }
     if (task.localRootId !== null && root.fileId !== task.localRootId && !acceptReplaced) {
+      if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       return guard(
         'folder-replaced',
         `The local folder ${task.localRoot} was replaced by another folder; foldsync paused instead of syncing the difference. Resume the task to sync the new folder (files missing from it go to the cloud recycle bin), or put the original back.`,
       );
     }
-    await scanLocal();
-    await listCloud();
-    // Re-verification (ADR 0004): the fresh scan shows what open actions did before a restart, or
-    // what a failed one left; their paths are planned again from what is there now.
-    trees.markDirty([...open.values(), ...failedActions.values()].map((o) => actionPath(o.action)));
-    const why = firstRound ? 're-verified after restart' : 'superseded by a fresh scan';
-    firstRound = false;
-    await write([...open.keys()].map((actionId) => ({ type: 'ActionAbandoned', v: 1, actionId, why })));
-    failedActions.clear();
+    if (observation.full) {
+      if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
+      await scanLocal();
+      await (observation.list ? listCloud() : readCloudFeed());
+      needsFull = false;
+    } else {
+      await observeLocal(observation.notes);
+      await readCloudFeed();
+    }
+    await reverify(observation.full);
     const limit = options.fileLimit;
     if (limit !== undefined && limit.others() + files() > limit.max) {
       machine.send({
@@ -362,7 +567,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       await writer.settled();
       return { status: 'failed', failedFiles: failedActions.size };
     }
-    machine.send({ type: 'SCAN_DONE' });
+    // An incremental round with nothing to plan shows nothing new: no status events for a quiet round.
+    if (!observation.full && trees.dirty().length === 0) {
+      await writer.settled();
+      return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
+    }
+    if (machine.getSnapshot().value === 'scanning') machine.send({ type: 'SCAN_DONE' });
+    else if (machine.getSnapshot().value !== 'synchronizing') machine.send({ type: 'WORK_FOUND' });
     const allowMassDelete = massDeleteHeld;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const dirty = trees.takeDirty();
@@ -386,7 +597,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   };
 
   return {
-    syncOnce,
+    syncOnce: (opts = {}) => runRound({ full: true, list: opts.list === true }),
+    syncChanges: (notes) => runRound(needsFull ? { full: true, list: false } : { full: false, notes }),
+    hasDueWork: () => dueFailures().length > 0,
+    cloudCursor: () => cursor,
     files,
     nextRetryAt: () => {
       let min: number | null = null;
@@ -413,8 +627,3 @@ function taskFailureMessage(reason: TaskFailureReason, detail: string): string {
 function sameLocalMeta(a: LocalMeta | undefined, b: LocalMeta): boolean {
   return a !== undefined && a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
 }
-
-function sameCloudMeta(a: CloudMeta | undefined, b: CloudMeta): boolean {
-  return a !== undefined && a.kind === b.kind && a.id === b.id && a.version === b.version && a.size === b.size && a.hash === b.hash;
-}
-
