@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createEngineCore, type EngineCore } from './actors/engine.js';
 import { startCloudServer, type CloudServer } from './cloud/server.js';
 import { createSqliteEventLog } from './events/sqlite-event-log.js';
+import type { EventLog } from './events/event-log.js';
 import { createSystemClock, type Clock } from './io/clock.js';
 import { lockDataDir } from './io/data-dir.js';
 import { createHttpRemoteDrive } from './io/http-remote-drive.js';
@@ -38,6 +39,8 @@ export interface CreateEngineOptions {
 /** A running engine. */
 export interface Engine extends EngineCore {
   readonly dataDir: string;
+  /** The engine's event log (read it; the engine alone appends to it). */
+  readonly log: EventLog;
   /** The URL of the cloud new tasks use (the embedded server's while it runs). */
   readonly cloudUrl: string;
   /** The token for {@link cloudUrl}. */
@@ -166,6 +169,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
     return {
       ...core,
       dataDir: options.dataDir,
+      log,
       cloudUrl: url,
       cloudToken: token,
       close: async () => {

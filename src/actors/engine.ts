@@ -20,7 +20,8 @@ import { foldEvents } from '../projections/projection.js';
 import { taskRegistryProjection, type RegisteredTask, type TaskRegistry } from '../projections/task-registry.js';
 import { createStreamWriter } from './stream-writer.js';
 import { createPathFilter } from '../lib/filters.js';
-import { createTaskRunner, type SyncResult, type TaskRunner } from './task-runner.js';
+import { createTaskRunner, type LocalNotes, type SyncResult, type TaskRunner } from './task-runner.js';
+import type { RelPath } from '../lib/names.js';
 
 /** Checks a local folder for SPEC.md section 3's refusals; throws a typed error, or returns its identity. */
 export type LocalFolderCheck = (path: string, existingRoots: readonly string[]) => { readonly root: string; readonly rootId: string | null };
@@ -41,6 +42,8 @@ export interface EngineCoreOptions {
   readonly defaultCloudUrl: string | null;
   /** Files per terminal, all tasks together (default {@link MAX_FILES_PER_TERMINAL}). */
   readonly maxFiles?: number;
+  /** Time between two full observations of a task while {@link EngineCore.run} runs, ms (default one hour). */
+  readonly safetyRescanMs?: number;
 }
 
 /** A request to create a task. */
@@ -69,15 +72,74 @@ export interface EngineCore {
   /** Syncs every live task (or one) until nothing is left to do; resolves with each task's result. */
   syncOnce(taskId?: string): Promise<ReadonlyMap<string, SyncResult>>;
   /**
-   * Syncs continuously until `signal` aborts: a round over every task with `autoSync`, then a wait
-   * for the next local change (the watcher) or cloud change (the change feed), or a minute.
+   * Syncs continuously until `signal` aborts. Every task with `autoSync` that is not paused is
+   * watched (the local watcher, and a long poll on the cloud change feed); its first round observes
+   * both sides in full, later rounds only what the watcher reported and what the feed says, plus
+   * failed transfers whose retry time has come; once an hour (`safetyRescanMs`) a round observes in
+   * full again. `onRound` receives the results of the tasks that had a round.
    */
   run(signal: AbortSignal, onRound?: (results: ReadonlyMap<string, SyncResult>) => void): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The longest the continuous loop sleeps without a change: a safety net for a missed event. */
+/** The longest the continuous loop sleeps without a change. */
 const IDLE_WAKE_MS = 60_000;
+/** How long the change feed's long poll waits for a change before asking again. */
+const FEED_WAIT_SECONDS = 25;
+/** Pause before asking a failing change feed again. */
+const FEED_RETRY_MS = 5_000;
+/** Quiet time after the watcher reports a delete before the task plans (a burst of deletes is planned whole). */
+const DELETE_SETTLE_MS = 1_500;
+/** Default time between two full observations (scan and listing) of a running task: a safety net for a missed event. */
+const SAFETY_RESCAN_MS = 60 * 60 * 1000;
+
+/** What the continuous loop keeps per watched task. */
+interface TaskWatch {
+  /** The task as it was when the watch began (a configured task is a new object: a new watch). */
+  readonly task: RegisteredTask;
+  /** Local paths the watcher reported since the task's last round. */
+  readonly paths: Set<RelPath>;
+  /** Folders the watcher asked to scan again. */
+  readonly rescans: Set<RelPath>;
+  /** The change feed has news for this task. */
+  cloudWoken: boolean;
+  /** No round before this time (ms): a burst of deletes is still coming in. */
+  settleUntil: number;
+  /** When the task was last observed in full (ms). */
+  lastFullAt: number;
+  /** A round ran: the feed's long poll restarts from the task's cursor. */
+  resync: boolean;
+  stop(): void;
+}
+
+/** A sleep on the injected clock that another part of the engine can cut short. */
+function createWakeUp(clock: Clock): { readonly until: (at: number) => Promise<void>; readonly wake: () => void } {
+  let pending: (() => void) | null = null;
+  let woken = false;
+  return {
+    until: (at) => {
+      if (woken) {
+        woken = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const cancel = clock.setTimeout(() => {
+          pending = null;
+          resolve();
+        }, Math.max(0, at - clock.now()));
+        pending = () => {
+          cancel();
+          pending = null;
+          resolve();
+        };
+      });
+    },
+    wake: () => {
+      if (pending === null) woken = true;
+      else pending();
+    },
+  };
+}
 
 /** Parses `SPACE:/path`. */
 export function parseCloudFolder(text: string): { readonly space: string; readonly path: string } {
@@ -89,6 +151,7 @@ export function parseCloudFolder(text: string): { readonly space: string; readon
 /** Creates the engine over an open log and rebuilds it from the log. */
 export async function createEngineCore(options: EngineCoreOptions): Promise<EngineCore> {
   const { log, clock, ids } = options;
+  const safetyRescanMs = options.safetyRescanMs ?? SAFETY_RESCAN_MS;
   const p = taskRegistryProjection;
   let registry: TaskRegistry = p.initial();
   for await (const page of readPages(log, { stream: ENGINE_STREAM })) registry = foldEvents(p, registry, page);
@@ -135,51 +198,86 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     runners.set(task.taskId, { runner, drive });
     return runner;
   };
-  /** Resolves at the first local or cloud change of any of `tasks`, after `waitMs`, or when `signal` aborts. */
-  const nextChange = (tasks: readonly RegisteredTask[], signal: AbortSignal, waitMs: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const stop = new AbortController();
-      const cleanups: (() => void)[] = [];
-      const done = (): void => {
+  /** Wakes the continuous loop (a command changed what it should do); null while it is not running. */
+  let wakeRun: (() => void) | null = null;
+
+  /**
+   * Watches one task's two sides for the continuous loop: the local watcher's paths (looked at
+   * again by the next round) and the cloud change feed, read from the task's cursor by a long
+   * poll that only says "something changed"; the round itself reads the feed.
+   */
+  const watchTask = (task: RegisteredTask, wake: () => void): TaskWatch => {
+    const stop = new AbortController();
+    const w: TaskWatch = {
+      task,
+      paths: new Set(),
+      rescans: new Set(),
+      cloudWoken: false,
+      settleUntil: 0,
+      lastFullAt: clock.now(),
+      resync: false,
+      stop: () => {
         stop.abort();
-        for (const c of cleanups) c();
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      signal.addEventListener('abort', done);
-      cleanups.push(clock.setTimeout(done, waitMs));
-      for (const task of tasks) {
-        const sub = options.localFor(task.localRoot).watch({ filter: createPathFilter(task.options.filters) }).subscribe({ next: done, error: done });
-        cleanups.push(() => {
-          sub.unsubscribe();
-        });
-        const drive = options.driveFor(task.cloud, task.mode);
-        cleanups.push(() => void drive.close());
-        const prefix = task.cloud.path.split('/').filter((x) => x !== '').join('/');
-        void (async () => {
-          try {
-            let cursor = await drive.cursor(task.cloud.space);
-            while (!stop.signal.aborted) {
-              const batch = await drive.changes(task.cloud.space, cursor, { waitSeconds: 25, signal: stop.signal });
-              cursor = batch.cursor;
-              if (batch.changes.some((c) => prefix === '' || c.path === prefix || c.path.startsWith(`${prefix}/`) || (c.fromPath ?? '').startsWith(`${prefix}/`))) {
-                done();
-                return;
-              }
-            }
-          } catch {
-            // The feed failed (server gone, aborted): the minute's timer still wakes the next round.
+        sub.unsubscribe();
+        void drive.close();
+      },
+    };
+    const knownId = (p: RelPath): string | undefined => runners.get(task.taskId)?.runner.trees.local(p)?.fileId;
+    const sub = options
+      .localFor(task.localRoot)
+      .watch({ filter: createPathFilter(task.options.filters), knownId })
+      .subscribe({
+        next: (batch) => {
+          for (const c of batch.changes) {
+            if (c.type === 'rescan') w.rescans.add(c.under);
+            else if (c.type === 'moved') w.paths.add(c.from).add(c.to);
+            else w.paths.add(c.path);
+            if (c.type === 'gone') w.settleUntil = clock.now() + DELETE_SETTLE_MS;
           }
-        })();
+          wake();
+        },
+        error: () => {
+          w.rescans.add('');
+          wake();
+        },
+      });
+    const drive = options.driveFor(task.cloud, task.mode);
+    const prefix = task.cloud.path.split('/').filter((x) => x !== '').join('/');
+    const touches = (c: { path: string; fromPath?: string }): boolean =>
+      prefix === '' || [c.path, c.fromPath ?? ''].some((p) => p === prefix || p.startsWith(`${prefix}/`) || prefix.startsWith(`${p}/`));
+    // A function, not the property: the compiler would take `aborted` as fixed across awaits.
+    const stopped = (): boolean => stop.signal.aborted;
+    void (async () => {
+      let from: string | null = null;
+      while (!stopped()) {
+        try {
+          if (w.resync || from === null) {
+            from = runners.get(task.taskId)?.runner.cloudCursor() ?? from ?? (await drive.cursor(task.cloud.space));
+            w.resync = false;
+          }
+          const batch = await drive.changes(task.cloud.space, from, { waitSeconds: FEED_WAIT_SECONDS, signal: stop.signal });
+          from = batch.cursor;
+          if (batch.changes.some(touches)) {
+            w.cloudWoken = true;
+            wake();
+          }
+        } catch {
+          // The feed failed (the server is gone, or the watch stopped): try again a little later;
+          // the task's own round reports an unreachable cloud.
+          if (!stopped()) await new Promise<void>((r) => clock.setTimeout(r, FEED_RETRY_MS));
+        }
       }
-    });
+    })();
+    return w;
+  };
 
   /**
    * One sync round of a task. A pause the task decided itself (the mass-delete guard) is recorded
    * as a pause on the engine stream, so it lasts across restarts until the user resumes.
    */
-  const syncTask = async (task: RegisteredTask): Promise<SyncResult> => {
-    const result = await (await runnerOf(task)).syncOnce();
+  const syncTask = async (task: RegisteredTask, how: { full: true; list: boolean } | { full: false; notes: LocalNotes } = { full: true, list: false }): Promise<SyncResult> => {
+    const runner = await runnerOf(task);
+    const result = await (how.full ? runner.syncOnce({ list: how.list }) : runner.syncChanges(how.notes));
     if (result.status === 'paused' && !get(task.taskId).paused) await command('TaskPaused', task.taskId);
     return result;
   };
@@ -188,6 +286,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     get(taskId);
     await writer.write([{ type, v: 1, taskId }]);
     await retire(taskId);
+    wakeRun?.();
   };
 
   const createTask = async (request: CreateTaskRequest): Promise<RegisteredTask> => {
@@ -245,6 +344,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       const merged: TaskOptions = { ...t.options, ...changes };
       await writer.write([{ type: 'TaskConfigured', v: 1, taskId, options: merged }]);
       await retire(taskId);
+      wakeRun?.();
       return get(taskId);
     },
     syncOnce: async (taskId) => {
@@ -256,21 +356,61 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     run: async (signal, onRound) => {
       // A function, not the property: the compiler would take `aborted` as fixed across awaits.
       const aborted = (): boolean => signal.aborted;
-      while (!aborted()) {
-        const results = new Map<string, SyncResult>();
-        for (const task of registry.tasks.values()) {
-          if (!task.options.autoSync || aborted()) continue;
-          results.set(task.taskId, await syncTask(task));
+      const watches = new Map<string, TaskWatch>();
+      const wait = createWakeUp(clock);
+      wakeRun = wait.wake;
+      const onAbort = (): void => {
+        wait.wake();
+      };
+      signal.addEventListener('abort', onAbort);
+      try {
+        while (!aborted()) {
+          const live = [...registry.tasks.values()].filter((t) => t.options.autoSync && !t.paused);
+          // Watch what is live with its current settings; a configured task gets a new watch.
+          for (const [id, w] of watches) {
+            if (live.some((t) => t === w.task)) continue;
+            w.stop();
+            watches.delete(id);
+          }
+          for (const t of live) if (!watches.has(t.taskId)) watches.set(t.taskId, watchTask(t, wait.wake));
+          const results = new Map<string, SyncResult>();
+          const now = clock.now();
+          let nextAt = now + IDLE_WAKE_MS;
+          for (const task of live) {
+            if (aborted()) break;
+            const w = watches.get(task.taskId);
+            if (w === undefined) continue;
+            const runner = runners.get(task.taskId)?.runner;
+            const retryAt = runner?.nextRetryAt() ?? null;
+            const safetyAt = w.lastFullAt + safetyRescanMs;
+            const due = runner === undefined || w.paths.size > 0 || w.rescans.size > 0 || w.cloudWoken || (retryAt !== null && retryAt <= now) || safetyAt <= now;
+            if (!due) {
+              nextAt = Math.min(nextAt, retryAt ?? Infinity, safetyAt);
+              continue;
+            }
+            // Deletes arrive in bursts (rm -r): wait for the burst to end, so the mass-delete guard sees it whole.
+            if (w.settleUntil > now) {
+              nextAt = Math.min(nextAt, w.settleUntil);
+              continue;
+            }
+            const notes: LocalNotes = { paths: [...w.paths], rescans: [...w.rescans] };
+            w.paths.clear();
+            w.rescans.clear();
+            w.cloudWoken = false;
+            const full = safetyAt <= now;
+            if (full) w.lastFullAt = now;
+            results.set(task.taskId, await syncTask(task, full ? { full: true, list: true } : { full: false, notes }));
+            w.resync = true;
+            nextAt = now;
+          }
+          if (results.size > 0) onRound?.(results);
+          if (aborted()) return;
+          if (nextAt > clock.now()) await wait.until(nextAt);
         }
-        onRound?.(results);
-        if (aborted()) return;
-        let retryAt: number | null = null;
-        for (const { runner } of runners.values()) {
-          const at = runner.nextRetryAt();
-          if (at !== null && (retryAt === null || at < retryAt)) retryAt = at;
-        }
-        const waitMs = retryAt === null ? IDLE_WAKE_MS : Math.max(0, Math.min(IDLE_WAKE_MS, retryAt - clock.now()));
-        await nextChange([...registry.tasks.values()].filter((t) => t.options.autoSync), signal, waitMs);
+      } finally {
+        wakeRun = null;
+        signal.removeEventListener('abort', onAbort);
+        for (const w of watches.values()) w.stop();
       }
     },
     close: async () => {

@@ -122,9 +122,13 @@ async function runUntilSignal(engine: Engine, json: boolean): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Incremental rounds come often (the engine's own writes are seen too): print a task's line only when it says something new.
+  const shown = new Map<string, string>();
   try {
     await engine.run(stop.signal, (results) => {
-      reportRound(engine, results, json);
+      const fresh = new Map([...results].filter(([id, r]) => shown.get(id) !== `${r.status}/${r.failedFiles}`));
+      for (const [id, r] of fresh) shown.set(id, `${r.status}/${r.failedFiles}`);
+      if (fresh.size > 0) reportRound(engine, fresh, json);
     });
   } finally {
     process.off('SIGINT', onSignal);
