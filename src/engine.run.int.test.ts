@@ -116,6 +116,18 @@ describe('engine.run: continuous sync', () => {
     await eventually('the file made while paused is in the cloud', async () => (await cloudText('while-paused.txt')) === 'p');
   });
 
+  it('a server that stops fails the task (cloud-unreachable); the loop retries by itself and carries on when it is back', async () => {
+    const t = await engine.createTask({ localRoot: root, cloud: 'personal:/Docs' });
+    start();
+    await eventually('the first round completed', completed(t.taskId));
+    const port = server.port;
+    await server.close();
+    put('offline.txt', 'made while the cloud was away');
+    await eventually('the round failed', () => rounds.some((r) => r.get(t.taskId)?.status === 'failed'));
+    server = await startCloudServer({ dataDir: join(dir, 'cloud'), port });
+    await eventually('the file is in the cloud', async () => (await cloudText('offline.txt')) === 'made while the cloud was away', 30_000);
+  });
+
   it('filters configured while the loop runs apply to the next change', async () => {
     const t = await engine.createTask({ localRoot: root, cloud: 'personal:/Docs' });
     start();

@@ -94,7 +94,7 @@ export interface TaskRunner {
   readonly trees: Trees;
   /** Files this task holds: the larger of its local and cloud trees. */
   files(): number;
-  /** When the earliest transient failure is due for a retry (ms since the epoch), or null. */
+  /** When the earliest transient failure (of a file, or of the task as a whole) is due for a retry (ms since the epoch), or null. */
   nextRetryAt(): number | null;
   /** Stops the machine and the throttles. */
   stop(): void;
@@ -467,9 +467,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     return { status: 'paused', failedFiles: failedActions.size };
   };
 
-  /** Fails the task as a whole; retryable failures are retried at the next round. */
+  /** When a retryable task-level failure is to be tried again (ms), or null. */
+  let taskRetryAt: number | null = null;
+
+  /** Fails the task as a whole; retryable failures are retried after the machine's backoff. */
   const failTask = async (failure: { reason: TaskFailureReason; message: string; retryable: boolean }): Promise<SyncResult> => {
     machine.send({ type: 'FAIL', ...failure });
+    taskRetryAt = failure.retryable ? clock.now() + retryDelayMs(machine.getSnapshot().context.attempt) : null;
     await writer.settled();
     return { status: 'failed', failedFiles: failedActions.size };
   };
@@ -592,6 +596,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       if (haltedBy() !== null) return { status: 'failed', failedFiles: failedActions.size };
     }
     machine.send({ type: 'IDLE' });
+    taskRetryAt = null;
     await writer.settled();
     return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
   };
@@ -603,7 +608,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     cloudCursor: () => cursor,
     files,
     nextRetryAt: () => {
-      let min: number | null = null;
+      let min: number | null = taskRetryAt;
       for (const f of failedActions.values()) if (f.nextRetryAt != null && (min === null || f.nextRetryAt < min)) min = f.nextRetryAt;
       return min;
     },
