@@ -46,11 +46,13 @@ afterEach(async () => {
 /** Runs `work` to its end, moving the virtual clock to each timer the engine sets while real IO goes on. */
 async function onVirtualTime<T>(work: Promise<T>): Promise<{ value: T; elapsedMs: number }> {
   const start = clock.now();
-  let done = false;
+  const state = { done: false };
   const settled = work.finally(() => {
-    done = true;
+    state.done = true;
   });
-  while (!done) {
+  // A function, not the property: the compiler would take `done` as fixed across awaits.
+  const finished = (): boolean => state.done;
+  while (!finished()) {
     await new Promise((r) => setImmediate(r));
     if (clock.pending() > 0) clock.runNext();
     else await new Promise((r) => setTimeout(r, 1));

@@ -522,12 +522,16 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     const paths: RelPath[] = [];
     const abandoned: FoldsyncEvent[] = [];
     const why = firstRound ? 're-verified after restart' : full ? 'superseded by a fresh scan' : 'retried';
+    const partials = new Set<RelPath>();
     for (const id of chosen) {
       const o = open.get(id) ?? failedActions.get(id);
       if (o !== undefined) paths.push(actionPath(o.action));
       if (open.has(id)) abandoned.push({ type: 'ActionAbandoned', v: 1, actionId: id, why });
+      if (o?.action.op === 'download') partials.add(parentOf(o.action.path));
       failedActions.delete(id);
     }
+    // A download cut off by a crash leaves its temporary file beside the target: nobody else's, never synced.
+    for (const folder of partials) await local.removePartials(folder).catch(() => 0);
     trees.markDirty(paths);
     firstRound = false;
     await write(abandoned);

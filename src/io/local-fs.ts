@@ -152,6 +152,11 @@ export interface LocalFs {
   remove(path: RelPath, expect: LocalMeta, how: 'trash' | 'delete', filter?: PathFilter): Promise<void>;
   /** Watches the root: debounced batches of changes, until unsubscribed. */
   watch(options?: WatchOptions): Observable<WatchBatch>;
+  /**
+   * Deletes the download temporary files (named with TEMP_PREFIX) that a crash left in folder
+   * `folder` (not below it); a missing folder has none. Returns how many went.
+   */
+  removePartials(folder: RelPath): Promise<number>;
 }
 
 /** Codes of {@link LocalFsError}: the file failure reasons, plus a few more precise ones. */

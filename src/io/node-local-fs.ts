@@ -16,6 +16,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
@@ -309,6 +310,21 @@ export function createNodeLocalFs(options: NodeLocalFsOptions): LocalFs {
         else unlinkSync(abs(path));
       } catch (error) {
         throw toLocalFsError(error, path, how === 'trash' ? 'move to the trash' : 'delete');
+      }
+    },
+    removePartials: (folder) => {
+      try {
+        const rel = guard(folder);
+        if (rel !== '' && lstatNow(rel)?.kind !== 'dir') return Promise.resolve(0);
+        let n = 0;
+        for (const d of readdirSync(abs(rel), { withFileTypes: true })) {
+          if (!d.name.startsWith(TEMP_PREFIX) || !d.isFile()) continue;
+          unlinkSync(abs(joinRel(rel, d.name)));
+          n += 1;
+        }
+        return Promise.resolve(n);
+      } catch (error) {
+        return Promise.reject(toLocalFsError(error, folder, 'clean up'));
       }
     },
     watch: (watchOptions: WatchOptions = {}): Observable<WatchBatch> => {

@@ -423,6 +423,17 @@ export function createSimLocalFs(options: SimLocalFsOptions): SimLocalFs {
         return Promise.reject(asError(error));
       }
     },
+    removePartials: (folder) => {
+      try {
+        const rel = guard(folder);
+        if (rel !== '' && nodes.get(rel)?.kind !== 'dir') return Promise.resolve(0);
+        const partials = [...nodes.entries()].filter(([p, n]) => n.kind === 'file' && parentOf(p) === rel && isTempName(p)).map(([p]) => p);
+        for (const p of partials) detach(p);
+        return Promise.resolve(partials.length);
+      } catch (error) {
+        return Promise.reject(asError(error));
+      }
+    },
     watch: (watchOptions: WatchOptions = {}): Observable<WatchBatch> =>
       createWatchStream(
         (emit) => {

@@ -187,6 +187,18 @@ export function localFsContract(name: string, make: () => Promise<LocalFsHarness
       expect(await code(fs.writeFile('nofolder/x', bytes('x'), null))).toBe('not-found');
     });
 
+    it('removes the temporary files a crash left in a folder, and nothing else', async () => {
+      await h.user.write('d/.foldsync-partial-abc', 'partial');
+      await h.user.write('d/.foldsync-partial-def', 'partial');
+      await h.user.write('d/kept.txt', 'kept');
+      await h.user.write('d/sub/.foldsync-partial-ghi', 'deeper, not this folder');
+      expect(await fs.removePartials('d')).toBe(2);
+      expect((await h.rawList('d')).sort()).toEqual(['kept.txt', 'sub']);
+      expect(await h.rawList('d/sub')).toEqual(['.foldsync-partial-ghi']);
+      expect(await fs.removePartials('missing')).toBe(0);
+      expect(await code(fs.removePartials('../outside'))).toBe('bad-path');
+    });
+
     it('refuses a download onto a file the user just edited or created, keeping the user content', async () => {
       await h.user.write('doc.txt', 'v1');
       const planned = await fs.stat('doc.txt');
