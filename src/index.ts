@@ -30,6 +30,8 @@ export type { TreeName, TreeView, Trees } from './reconcile/trees.js';
 export { createTrees } from './reconcile/trees.js';
 export type { Plan, PlanInput } from './reconcile/planner.js';
 export { builtInMatcher, planActions, WINDOWS_PATH_LIMIT } from './reconcile/planner.js';
+export type { FeedFold } from './reconcile/feed.js';
+export { foldFeed } from './reconcile/feed.js';
 export { conflictPath, conflictStamp } from './reconcile/conflict-name.js';
 export type { SimCloudEntry, SimLocalEntry, SimOutcome, SimTrees, SimWorld } from './reconcile/simulate.js';
 export {
@@ -83,7 +85,7 @@ export type { CreateEngineOptions, Engine } from './engine.js';
 export { createEngineCore, parseCloudFolder } from './actors/engine.js';
 export type { CreateTaskRequest, EngineCore, EngineCoreOptions, LocalFolderCheck } from './actors/engine.js';
 export { createTaskRunner } from './actors/task-runner.js';
-export type { SyncResult, TaskRunner, TaskRunnerOptions } from './actors/task-runner.js';
+export type { LocalNotes, SyncOnceOptions, SyncResult, TaskProgress, TaskRunner, TaskRunnerOptions } from './actors/task-runner.js';
 export { executeAction, failureOf } from './actors/executor.js';
 export type { ExecOutcome, ExecutorContext } from './actors/executor.js';
 export { createTokenBucket, createTransferPool } from './actors/transfer-limits.js';

@@ -20,7 +20,8 @@ import { foldEvents } from '../projections/projection.js';
 import { taskRegistryProjection, type RegisteredTask, type TaskRegistry } from '../projections/task-registry.js';
 import { createStreamWriter } from './stream-writer.js';
 import { createPathFilter } from '../lib/filters.js';
-import { createTaskRunner, type LocalNotes, type SyncResult, type TaskRunner } from './task-runner.js';
+import { createTaskRunner, type LocalNotes, type SyncResult, type TaskProgress, type TaskRunner } from './task-runner.js';
+import { Subject, type Observable } from 'rxjs';
 import type { RelPath } from '../lib/names.js';
 
 /** Checks a local folder for SPEC.md section 3's refusals; throws a typed error, or returns its identity. */
@@ -79,6 +80,14 @@ export interface EngineCore {
    * full again. `onRound` receives the results of the tasks that had a round.
    */
   run(signal: AbortSignal, onRound?: (results: ReadonlyMap<string, SyncResult>) => void): Promise<void>;
+  /**
+   * The progress of every task that syncs, as it changes (often during transfers: sample it, for
+   * example with RxJS `auditTime`). Completes when the engine closes.
+   *
+   * @example
+   * engine.progress$.pipe(auditTime(200)).subscribe((p) => console.log(p.taskId, p.bytesDone, p.bytesTotal));
+   */
+  readonly progress$: Observable<TaskProgress>;
   close(): Promise<void>;
 }
 
@@ -163,6 +172,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
   }
 
   const runners = new Map<string, { runner: TaskRunner; drive: RemoteDrive }>();
+  const progress$ = new Subject<TaskProgress>();
   const get = (taskId: string): RegisteredTask => {
     const t = registry.tasks.get(taskId);
     if (t === undefined) throw new FoldsyncError('unknown-task', `There is no task ${taskId}; \`foldsync task list\` shows the tasks.`, { taskId });
@@ -194,6 +204,9 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       ids,
       terminal: registry.terminalName ?? options.terminalName,
       fileLimit: { others, max: options.maxFiles ?? MAX_FILES_PER_TERMINAL },
+      onProgress: (p) => {
+        progress$.next(p);
+      },
     });
     runners.set(task.taskId, { runner, drive });
     return runner;
@@ -413,7 +426,9 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         for (const w of watches.values()) w.stop();
       }
     },
+    progress$: progress$.asObservable(),
     close: async () => {
+      progress$.complete();
       for (const id of [...runners.keys()]) await retire(id);
       await writer.settled();
     },

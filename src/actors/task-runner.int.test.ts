@@ -18,7 +18,7 @@ import { createHttpRemoteDrive } from '../io/http-remote-drive.js';
 import { readAll, type RemoteDrive } from '../io/remote-drive.js';
 import { DEFAULT_OPTIONS, type SyncMode, type TaskOptions } from '../lib/model.js';
 import type { RegisteredTask } from '../projections/task-registry.js';
-import { createTaskRunner, type TaskRunner } from './task-runner.js';
+import { createTaskRunner, type TaskProgress, type TaskRunner } from './task-runner.js';
 
 let dir: string;
 let server: CloudServer;
@@ -61,10 +61,10 @@ function task(mode: SyncMode = 'two-way', options: Partial<TaskOptions> = {}): R
   };
 }
 
-async function runner(mode: SyncMode = 'two-way', options: Partial<TaskOptions> = {}): Promise<TaskRunner> {
+async function runner(mode: SyncMode = 'two-way', options: Partial<TaskOptions> = {}, onProgress?: (p: TaskProgress) => void): Promise<TaskRunner> {
   const clock = createSystemClock();
   const local = createNodeLocalFs({ root: localRoot, clock, trash: createTrash({ clock, dataHome: trashHome }) });
-  return createTaskRunner({ task: task(mode, options), log, local, drive, clock, ids: createRandomIds(), terminal: 'laptop' });
+  return createTaskRunner({ task: task(mode, options), log, local, drive, clock, ids: createRandomIds(), terminal: 'laptop', ...(onProgress === undefined ? {} : { onProgress }) });
 }
 
 const cloudText = async (path: string): Promise<string | null> => {
@@ -278,6 +278,27 @@ describe('task runner, one-way upload (SPEC.md section 2.2)', () => {
     rmSync(join(localRoot, 'a.txt'));
     await r.syncOnce();
     expect(await cloudText('a.txt')).toBe('alpha');
+    r.stop();
+  });
+});
+
+describe('task runner: progress', () => {
+  it('reports what a sync planned and did: actions, transfer bytes, and the status as it changes', async () => {
+    write('a.txt', 'alpha');
+    write('b.bin', 'x'.repeat(3000));
+    const seen: TaskProgress[] = [];
+    const r = await runner('two-way', {}, (p) => seen.push(p));
+    await r.syncOnce();
+    const last = r.progress();
+    expect(last).toMatchObject({ taskId: 't1', status: 'completed', bytesTotal: 3005, bytesDone: 3005, failedFiles: 0 });
+    expect(last.planned).toBeGreaterThanOrEqual(2);
+    expect(last.done).toBe(last.planned);
+    expect(seen.some((p) => p.status === 'synchronizing' && p.done < p.planned)).toBe(true);
+    expect(seen.at(-1)).toEqual(last);
+    // The next sync starts counting again.
+    write('c.txt', 'gamma');
+    await r.syncOnce();
+    expect(r.progress()).toMatchObject({ bytesTotal: 5, bytesDone: 5, status: 'completed' });
     r.stop();
   });
 });

@@ -46,6 +46,24 @@ export interface TaskRunnerOptions {
    * a task that would pass it fails with `file-limit` before it plans anything.
    */
   readonly fileLimit?: { readonly others: () => number; readonly max: number };
+  /** Told whenever the task's progress changes (often during transfers: sample it). */
+  readonly onProgress?: (progress: TaskProgress) => void;
+}
+
+/** Where a task's current sync stands: what `foldsync run` draws as its progress bar. */
+export interface TaskProgress {
+  readonly taskId: string;
+  readonly status: TaskStatus;
+  /** Actions planned since the sync began, and how many have an outcome. */
+  readonly planned: number;
+  readonly done: number;
+  /** Bytes of the planned transfers, and how many have moved. */
+  readonly bytesTotal: number;
+  readonly bytesDone: number;
+  /** Bytes per second over the last few seconds of the injected clock. */
+  readonly speedBps: number;
+  /** Files whose last action failed. */
+  readonly failedFiles: number;
 }
 
 /** How a sync round ended. */
@@ -96,9 +114,14 @@ export interface TaskRunner {
   files(): number;
   /** When the earliest transient failure (of a file, or of the task as a whole) is due for a retry (ms since the epoch), or null. */
   nextRetryAt(): number | null;
+  /** Where the current (or last) sync stands. */
+  progress(): TaskProgress;
   /** Stops the machine and the throttles. */
   stop(): void;
 }
+
+/** The window over which the speed is measured, ms. */
+const SPEED_WINDOW_MS = 3000;
 
 /** Upper bound on plan/execute rounds in one sync: a plan that never settles is a bug, not a reason to spin. */
 const MAX_ROUNDS = 100;
@@ -199,6 +222,41 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   });
   machine.start();
 
+  // Progress of the current sync (reset when a round begins to plan after a quiet time).
+  const prog = { planned: 0, done: 0, bytesTotal: 0, bytesDone: 0 };
+  const samples: { at: number; bytes: number }[] = [];
+  const progress = (): TaskProgress => {
+    const now = clock.now();
+    while (samples.length > 0 && (samples[0]?.at ?? now) < now - SPEED_WINDOW_MS) samples.shift();
+    const moved = samples.reduce((n, x) => n + x.bytes, 0);
+    return {
+      taskId: task.taskId,
+      status: taskStatusOf(machine.getSnapshot().value) ?? 'completed',
+      ...prog,
+      speedBps: Math.round((moved * 1000) / SPEED_WINDOW_MS),
+      failedFiles: failedActions.size,
+    };
+  };
+  const report = (): void => {
+    options.onProgress?.(progress());
+  };
+  machine.subscribe(report);
+  /** Counts the bytes that pass a throttle: every transferred byte does. */
+  const counted = (bucket: TokenBucket): TokenBucket => ({
+    take: async (bytes) => {
+      await bucket.take(bytes);
+      prog.bytesDone += bytes;
+      samples.push({ at: clock.now(), bytes });
+      report();
+    },
+    refresh: () => {
+      bucket.refresh();
+    },
+    abort: (reason) => {
+      bucket.abort(reason);
+    },
+  });
+
   // Windows like "09:00-18:00" are the user's wall-clock time: the time zone's offset at that moment.
   const rates = () => {
     const now = clock.now();
@@ -210,7 +268,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const filter: PathFilter = createPathFilter(task.options.filters);
   const cloudRoot = task.cloud.path.split('/').filter((s) => s !== '').join('/');
   const space = task.cloud.space;
-  const ctx: ExecutorContext = { local, drive, space, cloudRoot, trees, filter, upload, download };
+  const ctx: ExecutorContext = { local, drive, space, cloudRoot, trees, filter, upload: counted(upload), download: counted(download) };
 
   const flushChanges = async <C>(changes: C[], make: (batch: C[]) => FoldsyncEvent): Promise<void> => {
     const events: FoldsyncEvent[] = [];
@@ -418,6 +476,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     if (halted !== null) return;
     const transfer = action.op === 'upload' || action.op === 'download';
     const outcome = await (transfer ? pool.run(() => executeAndMark(actionId, action)) : executeAndMark(actionId, action));
+    prog.done += 1;
+    report();
     if (outcome.ok) {
       await write([{ type: 'ActionSucceeded', v: 1, actionId, local: outcome.local, cloud: outcome.cloud, synced: outcome.synced }]);
       return;
@@ -580,6 +640,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       await writer.settled();
       return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
     }
+    if (machine.getSnapshot().value !== 'synchronizing') Object.assign(prog, { planned: 0, done: 0, bytesTotal: 0, bytesDone: 0 });
     if (machine.getSnapshot().value === 'scanning') machine.send({ type: 'SCAN_DONE' });
     else if (machine.getSnapshot().value !== 'synchronizing') machine.send({ type: 'WORK_FOUND' });
     const allowMassDelete = massDeleteHeld;
@@ -591,6 +652,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
       if (actions.length === 0 && plan.guard === null) break;
       await write([{ type: 'PlanMade', v: 1, planId: ids.next('plan'), actions, guard: plan.guard }]);
+      prog.planned += actions.length;
+      for (const { action } of actions) prog.bytesTotal += action.op === 'upload' ? action.local.size : action.op === 'download' ? action.cloud.size : 0;
+      report();
       if (plan.guard !== null) {
         machine.send({ type: 'GUARD', reason: 'mass-delete', message: `${plan.guard.gone} of ${plan.guard.synced} synced files are gone at once; foldsync paused instead of deleting them. Resume the task to delete them too, or restore the files.` });
         await writer.settled();
@@ -617,6 +681,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       return min;
     },
     status: () => taskStatusOf(machine.getSnapshot().value) ?? 'completed',
+    progress,
     trees,
     stop: () => {
       machine.stop();

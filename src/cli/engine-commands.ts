@@ -13,6 +13,7 @@ import { DEFAULT_OPTIONS, type SyncMode, type TaskOptions } from '../lib/model.j
 import type { RegisteredTask } from '../projections/task-registry.js';
 import type { SyncResult } from '../actors/task-runner.js';
 import { parseBytes } from './cloud-commands.js';
+import { startProgressView } from './progress-view.js';
 
 interface GlobalOpts {
   data?: string;
@@ -102,11 +103,32 @@ function print(opts: GlobalOpts, value: unknown, human: string): void {
 const describeTask = (t: RegisteredTask): string =>
   `${t.taskId}  ${t.mode.padEnd(7)}  ${t.paused ? 'paused ' : 'active '}  ${t.localRoot}  <->  ${t.cloud.space}:${t.cloud.path}\n`;
 
-function reportRound(engine: Engine, results: ReadonlyMap<string, SyncResult>, json: boolean): void {
+type Print = (line: string) => void;
+
+function reportRound(engine: Engine, results: ReadonlyMap<string, SyncResult>, json: boolean, print: Print): void {
   for (const [taskId, r] of results) {
     const t = engine.task(taskId);
-    if (json) process.stdout.write(`${JSON.stringify({ taskId, localRoot: t.localRoot, ...r })}\n`);
-    else process.stdout.write(`${t.localRoot}: ${r.status}${r.failedFiles > 0 ? ` (${r.failedFiles} files failed; \`foldsync task show ${taskId}\`)` : ''}\n`);
+    if (json) print(`${JSON.stringify({ taskId, localRoot: t.localRoot, ...r })}\n`);
+    else print(`${t.localRoot}: ${r.status}${r.failedFiles > 0 ? ` (${r.failedFiles} files failed; \`foldsync task show ${taskId}\`)` : ''}\n`);
+  }
+}
+
+/**
+ * Runs `work` with live progress on standard output (bars on a terminal, plain lines when piped);
+ * `--json` prints only the results, one JSON object a line.
+ */
+async function withProgress<T>(engine: Engine, json: boolean, work: (print: Print) => Promise<T>): Promise<T> {
+  const plain: Print = (line) => {
+    process.stdout.write(line);
+  };
+  if (json) return work(plain);
+  const view = startProgressView({ progress$: engine.progress$, out: process.stdout, nameOf: (id) => basename(engine.task(id).localRoot) });
+  try {
+    return await work((line) => {
+      view.log(line);
+    });
+  } finally {
+    view.stop();
   }
 }
 
@@ -125,11 +147,13 @@ async function runUntilSignal(engine: Engine, json: boolean): Promise<void> {
   // Incremental rounds come often (the engine's own writes are seen too): print a task's line only when it says something new.
   const shown = new Map<string, string>();
   try {
-    await engine.run(stop.signal, (results) => {
-      const fresh = new Map([...results].filter(([id, r]) => shown.get(id) !== `${r.status}/${r.failedFiles}`));
-      for (const [id, r] of fresh) shown.set(id, `${r.status}/${r.failedFiles}`);
-      if (fresh.size > 0) reportRound(engine, fresh, json);
-    });
+    await withProgress(engine, json, (print) =>
+      engine.run(stop.signal, (results) => {
+        const fresh = new Map([...results].filter(([id, r]) => shown.get(id) !== `${r.status}/${r.failedFiles}`));
+        for (const [id, r] of fresh) shown.set(id, `${r.status}/${r.failedFiles}`);
+        if (fresh.size > 0) reportRound(engine, fresh, json, print);
+      }),
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -160,9 +184,12 @@ export function registerEngineCommands(program: Command, setExitCode: (code: num
         process.stdout.write(`created task ${task.taskId}: ${root} <-> personal:/${basename(root)} (two-way)\n`);
       }
       if (opts.once === true) {
-        const results = await engine.syncOnce(task.taskId);
-        reportRound(engine, results, g.json === true);
-        setExitCode(exitCodeOf(results));
+        const id = task.taskId;
+        await withProgress(engine, g.json === true, async (print) => {
+          const results = await engine.syncOnce(id);
+          reportRound(engine, results, g.json === true, print);
+          setExitCode(exitCodeOf(results));
+        });
         return;
       }
       process.stdout.write(`syncing ${root} with ${engine.cloudUrl}; Ctrl-C stops\n`);
@@ -174,9 +201,11 @@ export function registerEngineCommands(program: Command, setExitCode: (code: num
     async (opts: { once?: boolean }, command: Command) => {
       await withEngine(command, async (engine, g) => {
         if (opts.once === true) {
-          const results = await engine.syncOnce();
-          reportRound(engine, results, g.json === true);
-          setExitCode(exitCodeOf(results));
+          await withProgress(engine, g.json === true, async (print) => {
+            const results = await engine.syncOnce();
+            reportRound(engine, results, g.json === true, print);
+            setExitCode(exitCodeOf(results));
+          });
           return;
         }
         await runUntilSignal(engine, g.json === true);
