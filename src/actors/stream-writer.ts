@@ -19,15 +19,25 @@ export interface StreamWriter {
 export function createStreamWriter(log: EventLog, stream: string, version: number, onAppended: (events: readonly FoldsyncEvent[]) => void): StreamWriter {
   let current = version;
   let chain: Promise<void> = Promise.resolve();
+  // Group commit: writes made while an append is in flight wait in one batch and are appended
+  // together (one transaction, one fsync), in the order they were made.
+  let open: { readonly events: FoldsyncEvent[]; done: Promise<void> } | null = null;
   return {
     write: (events) => {
       if (events.length === 0) return chain;
-      chain = chain.then(async () => {
-        const result = await log.append(stream, events, current);
-        current = result.streamVersion;
-        onAppended(events);
-      });
-      return chain;
+      if (open === null) {
+        const batch: { readonly events: FoldsyncEvent[]; done: Promise<void> } = { events: [], done: chain };
+        batch.done = chain.then(async () => {
+          if (open === batch) open = null;
+          const result = await log.append(stream, batch.events, current);
+          current = result.streamVersion;
+          onAppended(batch.events);
+        });
+        chain = batch.done;
+        open = batch;
+      }
+      open.events.push(...events);
+      return open.done;
     },
     settled: () => chain,
     version: () => current,
