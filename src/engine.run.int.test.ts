@@ -58,7 +58,7 @@ function start(): void {
 }
 
 /** Polls `check` until it returns true (a generous limit: this is about outcomes, not speed). */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
+async function eventually(what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
   const until = Date.now() + limitMs;
   while (Date.now() < until) {
     if (await check()) return;

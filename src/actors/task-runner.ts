@@ -120,6 +120,9 @@ export interface TaskRunner {
   stop(): void;
 }
 
+/** How long after a file was seen changing while read it is looked at again, ms. */
+const CHANGING_RETRY_MS = 1000;
+
 /** The window over which the speed is measured, ms. */
 const SPEED_WINDOW_MS = 3000;
 
@@ -277,6 +280,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     await write(events);
   };
 
+  /** Files that were being written when they were read: looked at again by a later round. */
+  const changing = new Set<RelPath>();
+  let changingSince: number | null = null;
+
   /** Hashes `meta` when its size, mtime or identity changed since `prev`; null when it is changing under us. */
   const withHash = async (path: RelPath, meta: LocalMeta, prev: LocalMeta | undefined, skipped: FoldsyncEvent[]): Promise<LocalMeta | null> => {
     if (meta.kind !== 'file') return meta;
@@ -293,6 +300,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     }
     if (hashed.status === 'changing') {
       skipped.push({ type: 'LocalSkipped', v: 1, path, reason: 'changing', message: hashed.message });
+      changing.add(path);
+      changingSince ??= clock.now();
       return null;
     }
     return hashed.meta;
@@ -670,13 +679,23 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   };
 
   return {
-    syncOnce: (opts = {}) => runRound({ full: true, list: opts.list === true }),
-    syncChanges: (notes) => runRound(needsFull ? { full: true, list: false } : { full: false, notes }),
+    syncOnce: (opts = {}) => {
+      changing.clear();
+      changingSince = null;
+      return runRound({ full: true, list: opts.list === true });
+    },
+    syncChanges: (notes) => {
+      const again = [...changing];
+      changing.clear();
+      changingSince = null;
+      return runRound(needsFull ? { full: true, list: false } : { full: false, notes: { paths: [...notes.paths, ...again], rescans: notes.rescans } });
+    },
     hasDueWork: () => dueFailures().length > 0,
     cloudCursor: () => cursor,
     files,
     nextRetryAt: () => {
       let min: number | null = taskRetryAt;
+      if (changingSince !== null && (min === null || changingSince + CHANGING_RETRY_MS < min)) min = changingSince + CHANGING_RETRY_MS;
       for (const f of failedActions.values()) if (f.nextRetryAt != null && (min === null || f.nextRetryAt < min)) min = f.nextRetryAt;
       return min;
     },

@@ -1,0 +1,62 @@
+/**
+ * The task runner on the simulated sides (deterministic: virtual clock, counter ids): cases that
+ * need control a real disk does not give, such as a file edited while it is being hashed.
+ */
+import { describe, expect, it } from 'vitest';
+import { createMemoryEventLog } from '../events/memory-event-log.js';
+import { createVirtualClock } from '../io/clock.js';
+import { createSequentialIds } from '../io/ids.js';
+import { readAll } from '../io/remote-drive.js';
+import { createSimCloud } from '../io/sim-remote-drive.js';
+import { createSimLocalFs } from '../io/sim-local-fs.js';
+import { DEFAULT_OPTIONS } from '../lib/model.js';
+import { createTaskRunner } from './task-runner.js';
+
+describe('task runner on simulated sides', () => {
+  it('a file edited while it is hashed is skipped as changing, and looked at again by a later incremental round', async () => {
+    const clock = createVirtualClock();
+    const ids = createSequentialIds();
+    const cloud = createSimCloud({ clock, ids });
+    cloud.addUser('ada');
+    const drive = cloud.drive('ada');
+    const local = createSimLocalFs({ clock, root: '/home/ada/Docs' });
+    const log = createMemoryEventLog({ clock });
+    const r = await createTaskRunner({
+      task: {
+        taskId: 't1',
+        localRoot: '/home/ada/Docs',
+        localRootId: null,
+        cloud: { url: null, space: 'personal', spaceType: 'personal', path: '/Docs' },
+        mode: 'two-way',
+        options: DEFAULT_OPTIONS,
+        paused: false,
+        createdAt: 0,
+        syncRequests: 0,
+        retryRequests: 0,
+      },
+      log,
+      local,
+      drive,
+      clock,
+      ids,
+      terminal: 'laptop',
+    });
+    local.user.write('a.txt', 'one');
+    await r.syncOnce();
+    local.user.write('a.txt', 'two');
+    local.duringNextHash('a.txt', () => {
+      local.user.write('a.txt', 'three, written while read');
+    });
+    await r.syncChanges({ paths: ['a.txt'], rescans: [] });
+    const text = async (): Promise<string> => (await readAll(await drive.download('personal', (await drive.stat('personal', 'Docs/a.txt'))!.id))).toString();
+    expect(await text()).toBe('one');
+    const retryAt = r.nextRetryAt();
+    expect(retryAt).not.toBeNull();
+    clock.advance((retryAt ?? 0) - clock.now());
+    // No new report from the watcher: the runner remembers the file it could not read.
+    await r.syncChanges({ paths: [], rescans: [] });
+    expect(await text()).toBe('three, written while read');
+    expect(r.nextRetryAt()).toBeNull();
+    r.stop();
+  });
+});
