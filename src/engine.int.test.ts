@@ -3,7 +3,7 @@
  * creation checks that ask the cloud, user commands, the mass-delete guard, and carrying on
  * after a restart.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,26 @@ describe('engine: controls (SPEC.md section 6)', () => {
     expect(engine.task(t.taskId).paused).toBe(true);
     await engine.resume(t.taskId);
     expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
+  });
+
+  it('a replaced local folder pauses the task; once resumed, the new folder is the task\'s for good, also after a restart', async () => {
+    let engine = await open();
+    const root = folder('r', { 'a.txt': 'a' });
+    const t = await engine.createTask({ localRoot: root, cloud: 'personal:/r' });
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)?.status).toBe('completed');
+    renameSync(root, join(dir, 'r-old'));
+    folder('r', { 'a.txt': 'a', 'b.txt': 'b' });
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)?.status).toBe('paused');
+    await engine.resume(t.taskId);
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
+    await engine.close();
+    engine = await open();
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(engine.task(t.taskId).paused).toBe(false);
+    // An acceptance is for that folder only: replaced once more, the task pauses again.
+    renameSync(root, join(dir, 'r-older'));
+    folder('r', { 'c.txt': 'c' });
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)?.status).toBe('paused');
   });
 
   it('cancel removes the task and touches no file on either side', async () => {

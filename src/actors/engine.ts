@@ -207,6 +207,9 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       onProgress: (p) => {
         progress$.next(p);
       },
+      onRootAccepted: async (rootId) => {
+        await writer.write([{ type: 'TaskConfigured', v: 1, taskId: task.taskId, options: get(task.taskId).options, localRootId: rootId }]);
+      },
     });
     runners.set(task.taskId, { runner, drive });
     return runner;

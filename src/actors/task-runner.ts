@@ -46,6 +46,11 @@ export interface TaskRunnerOptions {
    * a task that would pass it fails with `file-limit` before it plans anything.
    */
   readonly fileLimit?: { readonly others: () => number; readonly max: number };
+  /**
+   * Told when the user's resume accepted a replaced local folder, with its identity, before the
+   * task syncs it: the engine records it, so the task does not pause again after a restart.
+   */
+  readonly onRootAccepted?: (rootId: string) => Promise<void>;
   /** Told whenever the task's progress changes (often during transfers: sample it). */
   readonly onProgress?: (progress: TaskProgress) => void;
 }
@@ -149,6 +154,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   let massDeleteHeld = false;
   /** Likewise for the replaced-folder guard: a runner created after it held means the user accepted the new folder. */
   let replacedHeld = false;
+  /** The local folder's identity (`dev:ino`): the one recorded at creation, or the replacement the user accepted. */
+  let rootId = task.localRootId;
 
   /** The change-feed position the cloud tree is at. */
   let cursor: string | null = null;
@@ -166,6 +173,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         if (event.status === 'paused' && event.reason === 'mass-delete') massDeleteHeld = true;
         else if (event.status === 'completed') massDeleteHeld = false;
         if (event.status === 'paused' && event.reason === 'folder-replaced') replacedHeld = true;
+        else if (event.status === 'completed') replacedHeld = false;
         break;
       case 'PlanMade':
         for (const { actionId, action } of event.actions) open.set(actionId, { action, attempts: 0 });
@@ -611,17 +619,21 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     // SPEC.md section 5: a vanished or replaced local folder pauses the task; an empty scan of it
     // must never turn into deletes on the cloud side.
     const root = await local.lstat('');
-    const acceptReplaced = replacedHeld;
     if (root?.kind !== 'dir') {
       if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       return guard('folder-gone', `The local folder ${task.localRoot} is gone or is no longer a folder; foldsync paused instead of deleting its files in the cloud. Put the folder back, then resume the task.`);
     }
-    if (task.localRootId !== null && root.fileId !== task.localRootId && !acceptReplaced) {
+    if (rootId !== null && root.fileId !== rootId && !replacedHeld) {
       if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       return guard(
         'folder-replaced',
         `The local folder ${task.localRoot} was replaced by another folder; foldsync paused instead of syncing the difference. Resume the task to sync the new folder (files missing from it go to the cloud recycle bin), or put the original back.`,
       );
+    }
+    if (rootId !== null && root.fileId !== rootId) {
+      // The user resumed after the guard held: the new folder is the task's from now on, also after a restart.
+      await options.onRootAccepted?.(root.fileId);
+      rootId = root.fileId;
     }
     if (observation.full) {
       if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });

@@ -108,6 +108,8 @@ export interface TaskConfigured {
   readonly v: 1;
   readonly taskId: string;
   readonly options: TaskOptions;
+  /** Set when the user accepted a replaced local folder (SPEC.md section 5): its identity from now on. */
+  readonly localRootId?: string;
 }
 
 /** The shape of a user command on one task. */

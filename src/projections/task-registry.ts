@@ -75,7 +75,7 @@ export const taskRegistryProjection: Projection<TaskRegistry> = {
         return { ...state, tasks };
       }
       case 'TaskConfigured':
-        return update(e.taskId, (t) => ({ ...t, options: e.options }));
+        return update(e.taskId, (t) => ({ ...t, options: e.options, ...(e.localRootId === undefined ? {} : { localRootId: e.localRootId }) }));
       case 'TaskPaused':
         return update(e.taskId, (t) => ({ ...t, paused: true }));
       case 'TaskResumed':
