@@ -364,21 +364,27 @@ export function createCloudCore(options: CloudCoreOptions) {
 
   async function newFile(tx: Tx, path: RelPath, size: number, hash: string): Promise<Item> {
     const parent = await ensureFolder(tx, parentOf(path));
+    checkQuota(tx, size);
+    // A new item's first version: no earlier version to number after or to retire.
+    const at = now();
+    const version = { id: newId('v'), item_id: newId('i'), space_id: tx.space.id, seq: 1, size, hash, created_at: at };
     const item: Item = {
-      id: newId('i'),
+      id: version.item_id,
       space_id: tx.space.id,
       parent_id: parent.id,
       path,
       name: baseName(path),
       kind: 'file',
-      version: '',
-      size: 0,
-      hash: null,
+      version: version.id,
+      size,
+      hash,
       bin_id: null,
-      modified_at: now(),
+      modified_at: at,
     };
     await tx.trx.insertInto('items').values(item).execute();
-    return addVersion(tx, item, size, hash);
+    await tx.trx.insertInto('versions').values(version).execute();
+    tx.used += size;
+    return item;
   }
 
   /** Decides what an upload would replace; throws the conflict a stale or clashing write gets. */
