@@ -4,10 +4,14 @@
  *
  * - 1 GiB upload and download through the client (target: at least 70% of the raw rate), with the
  *   client's and the server's memory growth (target: under 64 MB each).
- * - 10,000 files of 4 KiB uploaded 8 at a time, in files per second.
+ * - 10,000 files of 4 KiB uploaded 8 at a time, in files per second; and the same files through
+ *   batched uploads (`uploadMany`), against the same anchor.
+ * - The change feed and a recursive list after 100,000 small uploads: reading it all, in items per
+ *   second, beside a raw undici GET of as many bytes from the sink (no target given).
  *
  * The server runs in its own process (bench/cloud-server-process.ts) so the two memories are apart.
- * `FOLDSYNC_BENCH_CLOUD_MB` and `FOLDSYNC_BENCH_CLOUD_FILES` shrink the run while developing.
+ * `FOLDSYNC_BENCH_CLOUD_MB`, `FOLDSYNC_BENCH_CLOUD_FILES` and `FOLDSYNC_BENCH_CLOUD_FEED` shrink the
+ * run while developing.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -67,6 +71,7 @@ async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Prom
 export async function run(): Promise<void> {
   const size = Number(process.env['FOLDSYNC_BENCH_CLOUD_MB'] ?? '1024') * MB;
   const files = Number(process.env['FOLDSYNC_BENCH_CLOUD_FILES'] ?? '10000');
+  const feedItems = Number(process.env['FOLDSYNC_BENCH_CLOUD_FEED'] ?? '100000');
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cloud-server-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
@@ -162,6 +167,65 @@ export async function run(): Promise<void> {
       pool(small, 8, (f) => drive.upload('personal', { path: `small/d${f.i % 100}/f${f.i}.bin` }, f.bytes, { size: 4096, hash: f.hash, baseVersion: null })),
     );
     figures.push({ bench, metric: `${files} files of 4 KiB, 8 at a time`, unit: 'files/s', value: files / clientSmall, anchor: 'raw undici PUTs to a sink', anchorValue: files / rawSmall });
+    const uploadMany = drive.uploadMany?.bind(drive);
+    if (uploadMany === undefined) throw new Error('the HTTP drive has no uploadMany');
+    let refused = 0;
+    const batched = await seconds(async () => {
+      const results = await uploadMany(
+        'personal',
+        small.map((f) => ({ target: { path: `batched/d${f.i % 100}/f${f.i}.bin` }, body: f.bytes, hash: f.hash, baseVersion: null })),
+      );
+      refused = results.filter((r) => !r.ok).length;
+    });
+    if (refused > 0) throw new Error(`${refused} batched files were refused`);
+    figures.push({ bench, metric: `${files} files of 4 KiB, batched (uploadMany)`, unit: 'files/s', value: files / batched, anchor: 'raw undici PUTs to a sink', anchorValue: files / rawSmall });
+
+    // ---- the change feed and a listing after many small uploads ----
+    const tiny = (i: number): { body: Buffer; hash: string } => {
+      const body = Buffer.from(`feed item ${i}\n`);
+      return { body, hash: createHash('sha256').update(body).digest('hex') };
+    };
+    const start = await drive.cursor('personal');
+    const filled = await seconds(async () => {
+      for (let at = 0; at < feedItems; at += 10_000) {
+        const n = Math.min(10_000, feedItems - at);
+        const results = await uploadMany(
+          'personal',
+          Array.from({ length: n }, (_, k) => {
+            const t = tiny(at + k);
+            return { target: { path: `feed/d${(at + k) % 1000}/f${at + k}.txt` }, body: t.body, hash: t.hash, baseVersion: null };
+          }),
+        );
+        if (results.some((r) => !r.ok)) throw new Error('a feed file was refused');
+      }
+    });
+    let feedBytes = 0;
+    let feedEntries = 0;
+    const feedRead = await seconds(async () => {
+      for (let cursor = start; ; ) {
+        const batch = await drive.changes('personal', cursor, { limit: 5000 });
+        feedEntries += batch.changes.length;
+        feedBytes += JSON.stringify(batch).length;
+        cursor = batch.cursor;
+        if (!batch.more) break;
+      }
+    });
+    let listed = 0;
+    const listRead = await seconds(async () => {
+      listed = (await drive.list('personal', 'feed', { recursive: true })).length;
+    });
+    const lastPage = await seconds(async () => {
+      const end = Number(await drive.cursor('personal'));
+      await drive.changes('personal', String(Math.max(0, end - 100)), { limit: 5000 });
+    });
+    const rawFeed = await seconds(async () => {
+      const res = await raw.request({ method: 'GET', path: `/feed?size=${feedBytes}` });
+      await res.body.dump();
+    });
+    figures.push({ bench, metric: `${feedItems} tiny files, batched, to fill the feed`, unit: 'files/s', value: feedItems / filled, anchor: 'raw undici PUTs to a sink', anchorValue: files / rawSmall });
+    figures.push({ bench, metric: `change feed read whole (${feedEntries} entries, pages of 5000)`, unit: 'entries/s', value: feedEntries / feedRead, anchor: 'raw GET of as many bytes, entries/s', anchorValue: feedEntries / rawFeed });
+    figures.push({ bench, metric: `recursive list of ${listed} items`, unit: 'items/s', value: listed / listRead, anchor: 'raw GET of as many bytes, entries/s', anchorValue: feedEntries / rawFeed });
+    figures.push({ bench, metric: 'change feed: the last 100 entries after the fill', unit: 'ms', value: lastPage * 1000, anchor: 'whole feed read, ms', anchorValue: feedRead * 1000 });
   } finally {
     await drive.close();
     await raw.close();

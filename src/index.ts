@@ -106,7 +106,7 @@ export type { RateLimits } from './lib/throttle-windows.js';
 export { actionBytes, actionPath, actionSide } from './lib/actions.js';
 export * from './lib/cloud-api.js';
 export { RemoteError, readAll } from './io/remote-drive.js';
-export type { RemoteDrive, RemoteTarget, UploadBody, UploadOptions, DownloadOptions, ChangesOptions } from './io/remote-drive.js';
+export type { RemoteDrive, RemoteTarget, UploadBody, UploadOptions, UploadItem, UploadItemResult, DownloadOptions, ChangesOptions } from './io/remote-drive.js';
 export { createHttpRemoteDrive } from './io/http-remote-drive.js';
 export type { HttpRemoteDriveOptions } from './io/http-remote-drive.js';
 export { createSimCloud } from './io/sim-remote-drive.js';

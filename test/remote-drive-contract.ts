@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SpaceRole } from '../src/lib/cloud-api.js';
 import { isFoldsyncError } from '../src/lib/errors.js';
 import type { SpaceType, SyncMode } from '../src/lib/model.js';
-import { readAll, type RemoteDrive } from '../src/io/remote-drive.js';
+import { readAll, type RemoteDrive, type UploadItem } from '../src/io/remote-drive.js';
+import { BATCH_LIMITS } from '../src/lib/cloud-api.js';
 
 /** What the suite needs from an implementation. */
 export interface ContractFixture {
@@ -322,6 +323,79 @@ export function describeRemoteDriveContract(name: string, makeFixture: () => Pro
       await rejectsWith(ada.download(P, 'i-missing'), 'not-found');
       await rejectsWith(ada.versions(P, 'i-missing'), 'not-found');
       await rejectsWith(ada.move(P, 'i-missing', 'x'), 'not-found');
+    });
+
+    describe('uploadMany (optional)', () => {
+      const item = (path: string, text: string | Buffer, baseVersion: string | null = null): UploadItem => {
+        const body = typeof text === 'string' ? Buffer.from(text) : text;
+        return { target: { path }, body, hash: sha(body), baseVersion };
+      };
+      const many = (drive: RemoteDrive, space: string, items: UploadItem[]) => {
+        if (drive.uploadMany === undefined) throw new Error('this drive has no uploadMany');
+        return drive.uploadMany(space, items);
+      };
+
+      it('commits each file on its own: one refused file neither fails nor rolls back the others', async () => {
+        const old = await put(ada, P, 'old.txt', 'v1');
+        const taken = await put(ada, P, 'taken.txt', 'here first');
+        const before = await ada.cursor(P);
+        const results = await many(ada, P, [
+          item('docs/a.txt', 'alpha'),
+          item('old.txt', 'v2', old.version),
+          item('taken.txt', 'clash'),
+          { ...item('bad-hash.txt', 'real'), hash: sha('fake') },
+          item('../escape.txt', 'x'),
+          item('old-base.txt', 'y', 'v-no-such-version'),
+          item('docs/b.txt', ''),
+        ]);
+        expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'conflict', 'hash-mismatch', 'bad-name', 'conflict', 'ok']);
+        const [a, updated, clash, , , , b] = results;
+        expect(a).toMatchObject({ ok: true, entry: { path: 'docs/a.txt', size: 5, hash: sha('alpha') } });
+        expect(updated).toMatchObject({ ok: true, entry: { id: old.id, hash: sha('v2') } });
+        expect(clash?.ok === false && clash.error.details['reason']).toBe('path-taken');
+        expect(b).toMatchObject({ ok: true, entry: { path: 'docs/b.txt', size: 0 } });
+        expect((await readAll(await ada.download(P, old.id))).toString()).toBe('v2');
+        expect((await readAll(await ada.download(P, (await ada.stat(P, 'docs/a.txt'))!.id))).toString()).toBe('alpha');
+        expect((await ada.stat(P, 'taken.txt'))?.version).toBe(taken.version);
+        expect(await ada.stat(P, 'bad-hash.txt')).toBeNull();
+        expect(await ada.stat(P, 'old-base.txt')).toBeNull();
+        const feed = await ada.changes(P, before);
+        expect(feed.changes.map((c) => `${c.op} ${c.path}`).sort()).toEqual(['create docs', 'create docs/a.txt', 'create docs/b.txt', 'update old.txt']);
+      });
+
+      it('is safe to repeat: a batch whose answer was lost gives the same entries again, no new versions', async () => {
+        const items = [item('r/one.txt', 'one'), item('r/two.txt', 'two')];
+        const first = await many(ada, P, items);
+        const again = await many(ada, P, items);
+        expect(again).toEqual(first);
+        const one = first[0]?.ok === true ? first[0].entry : null;
+        expect((await ada.versions(P, one!.id)).length).toBe(1);
+      });
+
+      it('uploads a file too large for a batch on its own, in the same call and order', async () => {
+        const big = Buffer.alloc(BATCH_LIMITS.maxItemBytes + 1, 5);
+        const results = await many(ada, P, [item('s.txt', 'small'), item('big.bin', big), item('t.txt', 'tiny')]);
+        expect(results.map((r) => (r.ok ? r.entry.path : r.error.code))).toEqual(['s.txt', 'big.bin', 't.txt']);
+        const entry = results[1]?.ok === true ? results[1].entry : null;
+        expect((await readAll(await ada.download(P, entry!.id))).equals(big)).toBe(true);
+      });
+
+      it('splits a call over the batch limits and keeps every result in order', async () => {
+        const items = Array.from({ length: BATCH_LIMITS.maxItems + 5 }, (_, i) => item(`n/${i}.txt`, `file ${i}`));
+        const results = await many(ada, P, items);
+        expect(results.every((r, i) => r.ok && r.entry.path === `n/${i}.txt`)).toBe(true);
+        expect((await ada.list(P, 'n')).length).toBe(items.length);
+      });
+
+      it('rejects the whole call when the role may not write, committing nothing', async () => {
+        await fx.addUser('cy');
+        await fx.addSpace('team', 'team');
+        await fx.setMember('team', 'cy', 'member');
+        const cy = fx.drive('cy', 'upload');
+        await rejectsWith(many(cy, 'team', [item('a.txt', 'a')]), 'not-permitted');
+        expect(await cy.stat('team', 'a.txt')).toBeNull();
+        await cy.close();
+      });
     });
   });
 }

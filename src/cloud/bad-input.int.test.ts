@@ -14,6 +14,7 @@ import { put, rejectsWith, sha } from '../../test/remote-drive-contract.js';
 import { startServerFixture, type ServerFixture } from '../../test/cloud-fixture.js';
 import { createHttpRemoteDrive } from '../io/http-remote-drive.js';
 import { readAll } from '../io/remote-drive.js';
+import { BATCH_LIMITS } from '../lib/cloud-api.js';
 import { isFoldsyncError } from '../lib/errors.js';
 import { startCloudServer } from './server.js';
 
@@ -34,14 +35,14 @@ async function call(fx: ServerFixture, method: 'GET' | 'PUT' | 'POST' | 'DELETE'
 }
 
 /** Sends the first `sent` bytes of a body announced as `length` bytes, then cuts the connection. */
-function cutUpload(fx: ServerFixture, path: string, headers: Record<string, string>, length: number, sent: number): Promise<void> {
+function cutUpload(fx: ServerFixture, path: string, headers: Record<string, string>, length: number, sent: number | Buffer, method = 'PUT'): Promise<void> {
   return new Promise((resolve) => {
     const url = new URL(`${fx.server.url}${path}`);
     const req = httpRequest({
       host: url.hostname,
       port: url.port,
       path: url.pathname + url.search,
-      method: 'PUT',
+      method,
       headers: { authorization: `Bearer ${fx.tokens.get('ada') ?? ''}`, 'content-length': String(length), ...headers },
     });
     req.on('error', () => {
@@ -50,7 +51,7 @@ function cutUpload(fx: ServerFixture, path: string, headers: Record<string, stri
     req.on('close', () => {
       resolve();
     });
-    req.write(Buffer.alloc(sent, 3), () => {
+    req.write(typeof sent === 'number' ? Buffer.alloc(sent, 3) : sent, () => {
       // Give the bytes a moment on the wire, then pull the plug as a crashing client would.
       setTimeout(() => req.destroy(), 50);
     });
@@ -163,6 +164,36 @@ describe('bad input', () => {
     await until(async () => (await readdir(join(fx.dataDir, 'tmp'))).length === 0);
     expect(await fx.drive('ada').stat('personal', 'cut.bin')).toBeNull();
     expect(await readdir(join(fx.dataDir, 'blobs'))).toEqual([]);
+  });
+
+  it('refuses a malformed batched upload as a whole, committing nothing', async () => {
+    const batch = (items: unknown, bytes: Buffer, manifestHeader?: string) => {
+      const manifest = Buffer.from(JSON.stringify({ items }));
+      return call(fx, 'POST', '/v1/spaces/personal/batch', {
+        headers: { 'x-foldsync-manifest-bytes': manifestHeader ?? String(manifest.length) },
+        body: Buffer.concat([manifest, bytes]),
+      });
+    };
+    const one = { path: 'a.txt', size: 1, hash: sha('a') };
+    expect((await call(fx, 'POST', '/v1/spaces/personal/batch', { body: 'x' })).body.error?.code).toBe('bad-request');
+    expect((await batch([one], Buffer.from('a'), '2')).body.error?.code).toBe('bad-request');
+    expect((await batch([one], Buffer.from('ab'))).body.error?.code).toBe('bad-request');
+    expect((await batch({ not: 'a list' }, Buffer.alloc(0))).body.error?.code).toBe('bad-request');
+    expect((await batch([{ ...one, size: -1 }], Buffer.from('a'))).body.error?.code).toBe('bad-request');
+    expect((await batch(Array.from({ length: BATCH_LIMITS.maxItems + 1 }, () => ({ ...one, size: 0 })), Buffer.alloc(0))).body.error?.code).toBe('too-large');
+    const big = Buffer.alloc(BATCH_LIMITS.maxItemBytes + 1);
+    expect((await batch([{ path: 'big', size: big.length, hash: sha(big) }], big)).body.error?.code).toBe('too-large');
+    expect((await fx.drive('ada').list('personal', '', { recursive: true })).length).toBe(0);
+    const ok = await batch([one], Buffer.from('a'));
+    expect(ok.status).toBe(200);
+    expect((ok.body['results'] as { ok: boolean }[])[0]?.ok).toBe(true);
+  });
+
+  it('commits nothing of a batched upload whose connection is cut', async () => {
+    const manifest = Buffer.from(JSON.stringify({ items: [{ path: 'one.txt', size: 3, hash: sha('one') }, { path: 'two.bin', size: 1 << 16, hash: sha(Buffer.alloc(1 << 16, 3)) }] }));
+    await cutUpload(fx, '/v1/spaces/personal/batch', { 'x-foldsync-manifest-bytes': String(manifest.length) }, manifest.length + 3 + (1 << 16), Buffer.concat([manifest, Buffer.from('one'), Buffer.alloc(1000, 3)]), 'POST');
+    await until(async () => fx.server.stats().inflight === 0);
+    expect(await fx.drive('ada').list('personal', '', { recursive: true })).toEqual([]);
   });
 
   it('keeps what arrived of a cut resumable upload, which then continues and commits', async () => {

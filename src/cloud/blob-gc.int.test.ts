@@ -6,11 +6,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServerFixture, type ServerFixture } from '../../test/cloud-fixture.js';
 import { put, sha } from '../../test/remote-drive-contract.js';
 import { createHttpRemoteDrive } from '../io/http-remote-drive.js';
-import { startCloudServer } from './server.js';
+import { readAll } from '../io/remote-drive.js';
+import { BATCH_LIMITS } from '../lib/cloud-api.js';
+import { startCloudServer, type CloudServer } from './server.js';
 
-async function blobs(dataDir: string): Promise<string[]> {
+async function blobFiles(dataDir: string): Promise<string[]> {
   const entries = await readdir(join(dataDir, 'blobs'), { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+}
+
+async function inlineBlobs(server: CloudServer): Promise<string[]> {
+  return (await server.data.db.selectFrom('inline_blobs').select('hash').orderBy('hash').execute()).map((r) => r.hash);
+}
+
+/** Every stored content: blob files and contents kept inline in the database. */
+async function stored(server: CloudServer, dataDir: string): Promise<string[]> {
+  return [...(await blobFiles(dataDir)), ...(await inlineBlobs(server))].sort();
 }
 
 describe('blob garbage collection', () => {
@@ -27,11 +38,11 @@ describe('blob garbage collection', () => {
     const d = fx.drive('ada');
     const a = await put(d, 'personal', 'a.txt', 'shared content');
     const b = await d.copy('personal', a.id, 'b.txt');
-    expect(await blobs(fx.dataDir)).toEqual([sha('shared content')]);
+    expect(await stored(fx.server, fx.dataDir)).toEqual([sha('shared content')]);
     await d.purge('personal', (await d.delete('personal', a.id, null)).id);
-    expect(await blobs(fx.dataDir)).toEqual([sha('shared content')]);
+    expect(await stored(fx.server, fx.dataDir)).toEqual([sha('shared content')]);
     await d.purge('personal', (await d.delete('personal', b.id, null)).id);
-    expect(await blobs(fx.dataDir)).toEqual([]);
+    expect(await stored(fx.server, fx.dataDir)).toEqual([]);
     expect((await d.spaces())[0]?.used).toBe(0);
   });
 
@@ -39,7 +50,7 @@ describe('blob garbage collection', () => {
     const d = fx.drive('ada');
     let e = await put(d, 'personal', 'v.txt', 'v1');
     for (const text of ['v2', 'v3', 'v4', 'v5']) e = await put(d, 'personal', 'v.txt', text, e.version);
-    expect(await blobs(fx.dataDir)).toEqual([sha('v3'), sha('v4'), sha('v5')].sort());
+    expect(await stored(fx.server, fx.dataDir)).toEqual([sha('v3'), sha('v4'), sha('v5')].sort());
     const versions = await d.versions('personal', e.id);
     expect(versions.map((v) => v.hash)).toEqual([sha('v5'), sha('v4'), sha('v3')]);
     expect(versions[0]?.current).toBe(true);
@@ -51,7 +62,22 @@ describe('blob garbage collection', () => {
     const v1 = await put(d, 'personal', 'c.txt', 'one');
     await put(d, 'personal', 'c.txt', 'two', v1.version);
     await expect(put(d, 'personal', 'c.txt', 'three', v1.version)).rejects.toThrow();
-    expect(await blobs(fx.dataDir)).toEqual([sha('one'), sha('two')].sort());
+    expect(await stored(fx.server, fx.dataDir)).toEqual([sha('one'), sha('two')].sort());
+  });
+
+  it('keeps small contents in the database and large ones as blob files, and collects both', async () => {
+    const d = fx.drive('ada');
+    const big = (n: number): Buffer => Buffer.alloc(BATCH_LIMITS.maxItemBytes + 1, n);
+    let e = await put(d, 'personal', 'big.bin', big(1));
+    e = await put(d, 'personal', 'big.bin', 'small now', e.version);
+    expect(await blobFiles(fx.dataDir)).toEqual([sha(big(1))]);
+    expect(await inlineBlobs(fx.server)).toEqual([sha('small now')]);
+    for (const n of [2, 3]) e = await put(d, 'personal', 'big.bin', big(n), e.version);
+    // Three versions kept: the first (a file) is gone, the small one stays inline.
+    expect(await blobFiles(fx.dataDir)).toEqual([sha(big(2)), sha(big(3))].sort());
+    e = await put(d, 'personal', 'big.bin', big(4), e.version);
+    expect(await inlineBlobs(fx.server)).toEqual([]);
+    expect((await readAll(await d.download('personal', e.id))).equals(big(4))).toBe(true);
   });
 });
 
@@ -65,13 +91,22 @@ describe('blob sweep at start', () => {
       await put(d, 'personal', 'kept.txt', 'kept');
       await d.close();
       await first.close();
+      const big = Buffer.alloc(BATCH_LIMITS.maxItemBytes + 1, 7);
+      const reopened = await startCloudServer({ dataDir: dir });
+      const d2 = createHttpRemoteDrive({ baseUrl: reopened.url, token });
+      await put(d2, 'personal', 'big.bin', big);
+      await d2.close();
+      // A crash between a commit and its garbage collection leaves an inline content no version uses.
+      await reopened.data.db.insertInto('inline_blobs').values({ hash: sha('orphan inline'), data: Buffer.from('orphan inline') }).execute();
+      await reopened.close();
       const stray = sha('orphan');
       await mkdir(join(dir, 'blobs', stray.slice(0, 2), stray.slice(2, 4)), { recursive: true });
       await writeFile(join(dir, 'blobs', stray.slice(0, 2), stray.slice(2, 4), stray), 'orphan');
-      expect(await blobs(dir)).toEqual([sha('kept'), stray].sort());
+      expect(await blobFiles(dir)).toEqual([sha(big), stray].sort());
       const second = await startCloudServer({ dataDir: dir });
       for (let i = 0; i < 500 && second.stats().sweepingBlobs; i++) await sleep(20);
-      expect(await blobs(dir)).toEqual([sha('kept')]);
+      expect(await blobFiles(dir)).toEqual([sha(big)]);
+      expect(await inlineBlobs(second)).toEqual([sha('kept')]);
       await second.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@
 // one goes through Number(), which the type checker (seeing `number`) calls unnecessary.
 /* eslint-disable @typescript-eslint/no-unnecessary-type-conversion */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type {
   BinEntry,
   ChangeBatch,
@@ -65,6 +65,8 @@ const USER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const PERSONAL = 'personal';
+// Mutations committed together at most (each in its own savepoint).
+const GROUP_MAX = 256;
 
 /** Checks and normalises a path parameter ('/a/b/' -> 'a/b'); throws `bad-name` with the reason. */
 export function checkPath(raw: unknown, what = 'path'): RelPath {
@@ -133,45 +135,114 @@ export function createCloudCore(options: CloudCoreOptions) {
     readonly garbage: Set<string>;
   }
 
-  async function mutate<T>(spaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    // Filled in by the transaction, read after it commits.
-    const after = { changed: false, garbage: new Set<string>() };
-    const result = await db.transaction().execute(async (trx) => {
-      const space = await trx.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
-      const tx: Tx = { trx, space, cursor: Number(space.cursor), used: Number(space.used), changes: [], garbage: new Set() };
-      const value = await fn(tx);
-      if (tx.changes.length > 0) {
-        const at = now();
-        const rows = tx.changes.map((c) => {
-          tx.cursor += 1;
-          return {
-            space_id: spaceId,
-            seq: tx.cursor,
-            op: c.op,
-            item_id: c.item.id,
-            kind: c.item.kind,
-            path: c.item.path,
-            from_path: c.fromPath,
-            version: c.item.version,
-            size: c.item.size,
-            hash: c.item.hash,
-            deleted: c.item.bin_id === null && c.op !== 'delete' ? 0 : 1,
-            at,
-          };
-        });
-        // SQLite limits bound parameters per statement; 12 columns x 500 rows stays under it.
-        for (let i = 0; i < rows.length; i += 500) await trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
-        after.changed = true;
-      }
-      if (tx.cursor !== Number(space.cursor) || tx.used !== Number(space.used)) {
-        await trx.updateTable('spaces').set({ cursor: tx.cursor, used: tx.used }).where('id', '=', spaceId).execute();
-      }
-      after.garbage = tx.garbage;
-      return value;
+  /** A mutation waiting for the next group commit. */
+  interface Pending {
+    readonly spaceId: string;
+    readonly fn: (tx: Tx) => Promise<unknown>;
+    readonly resolve: (value: unknown) => void;
+    readonly reject: (error: unknown) => void;
+  }
+  const queue: Pending[] = [];
+  let draining = false;
+
+  /**
+   * One mutation, atomic: it runs in a SAVEPOINT of a transaction shared with the mutations queued
+   * beside it (group commit, ADR 0096). Its own failure rolls back only its savepoint; the promise
+   * settles only after the shared COMMIT, so an answered write is on disk.
+   */
+  function mutate<T>(spaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ spaceId, fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!draining) void drain();
     });
-    if (after.changed) notify(spaceId);
-    for (const hash of after.garbage) await removeIfUnreferenced(hash);
-    return result;
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        // Let requests that are ready join this commit (they queue while the last one fsynced).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const group = queue.splice(0, GROUP_MAX);
+        const outcomes: ({ ok: true; value: unknown; changed: string | null; garbage: Set<string> } | { ok: false; error: unknown })[] = [];
+        try {
+          await db.transaction().execute(async (trx) => {
+            for (const p of group) {
+              await sql`SAVEPOINT m`.execute(trx);
+              try {
+                outcomes.push({ ok: true, ...(await runMutation(trx, p.spaceId, p.fn)) });
+                await sql`RELEASE m`.execute(trx);
+              } catch (error) {
+                await sql`ROLLBACK TO m`.execute(trx);
+                await sql`RELEASE m`.execute(trx);
+                outcomes.push({ ok: false, error });
+              }
+            }
+          });
+        } catch (error) {
+          // The commit itself failed: nothing of the group is written.
+          for (const p of group) p.reject(error);
+          continue;
+        }
+        const changed = new Set<string>();
+        const garbage = new Set<string>();
+        for (const o of outcomes) {
+          if (!o.ok) continue;
+          if (o.changed !== null) changed.add(o.changed);
+          for (const h of o.garbage) garbage.add(h);
+        }
+        for (const id of changed) notify(id);
+        for (const hash of garbage) {
+          try {
+            await removeIfUnreferenced(hash);
+          } catch {
+            // Garbage is swept again at the next start; the writes themselves succeeded.
+          }
+        }
+        group.forEach((p, i) => {
+          const o = outcomes[i];
+          if (o === undefined) p.reject(new Error('assertion failed: a grouped mutation has no outcome'));
+          else if (o.ok) p.resolve(o.value);
+          else p.reject(o.error);
+        });
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  async function runMutation(trx: Transaction<CloudDatabase>, spaceId: string, fn: (tx: Tx) => Promise<unknown>): Promise<{ value: unknown; changed: string | null; garbage: Set<string> }> {
+    const space = await trx.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
+    const tx: Tx = { trx, space, cursor: Number(space.cursor), used: Number(space.used), changes: [], garbage: new Set() };
+    const value = await fn(tx);
+    let changed: string | null = null;
+    if (tx.changes.length > 0) {
+      const at = now();
+      const rows = tx.changes.map((c) => {
+        tx.cursor += 1;
+        return {
+          space_id: spaceId,
+          seq: tx.cursor,
+          op: c.op,
+          item_id: c.item.id,
+          kind: c.item.kind,
+          path: c.item.path,
+          from_path: c.fromPath,
+          version: c.item.version,
+          size: c.item.size,
+          hash: c.item.hash,
+          deleted: c.item.bin_id === null && c.op !== 'delete' ? 0 : 1,
+          at,
+        };
+      });
+      // SQLite limits bound parameters per statement; 12 columns x 500 rows stays under it.
+      for (let i = 0; i < rows.length; i += 500) await trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
+      changed = spaceId;
+    }
+    if (tx.cursor !== Number(space.cursor) || tx.used !== Number(space.used)) {
+      await trx.updateTable('spaces').set({ cursor: tx.cursor, used: tx.used }).where('id', '=', spaceId).execute();
+    }
+    return { value, changed, garbage: tx.garbage };
   }
 
   async function removeIfUnreferenced(hash: string): Promise<void> {
@@ -179,6 +250,9 @@ export function createCloudCore(options: CloudCoreOptions) {
     // The pin check and the removal run in one synchronous step: an upload pins its hash before
     // it looks for an existing blob, so either it sees the pin-free removal done, or we see its pin.
     if (ref === undefined && !pins.has(hash)) blobs.remove(hash);
+    // Inline contents go in the same transaction as their version, so they need no pin: one
+    // statement drops the row only while nothing refers to it.
+    await sql`DELETE FROM inline_blobs WHERE hash = ${hash} AND NOT EXISTS (SELECT 1 FROM versions WHERE hash = ${hash})`.execute(db);
   }
 
   function pin(hash: string): () => void {
@@ -290,21 +364,27 @@ export function createCloudCore(options: CloudCoreOptions) {
 
   async function newFile(tx: Tx, path: RelPath, size: number, hash: string): Promise<Item> {
     const parent = await ensureFolder(tx, parentOf(path));
+    checkQuota(tx, size);
+    // A new item's first version: no earlier version to number after or to retire.
+    const at = now();
+    const version = { id: newId('v'), item_id: newId('i'), space_id: tx.space.id, seq: 1, size, hash, created_at: at };
     const item: Item = {
-      id: newId('i'),
+      id: version.item_id,
       space_id: tx.space.id,
       parent_id: parent.id,
       path,
       name: baseName(path),
       kind: 'file',
-      version: '',
-      size: 0,
-      hash: null,
+      version: version.id,
+      size,
+      hash,
       bin_id: null,
-      modified_at: now(),
+      modified_at: at,
     };
     await tx.trx.insertInto('items').values(item).execute();
-    return addVersion(tx, item, size, hash);
+    await tx.trx.insertInto('versions').values(version).execute();
+    tx.used += size;
+    return item;
   }
 
   /** Decides what an upload would replace; throws the conflict a stale or clashing write gets. */
@@ -467,21 +547,34 @@ export function createCloudCore(options: CloudCoreOptions) {
      * Commits uploaded content (already a blob, pinned by the caller) as a new file or a new
      * version, conditional on `baseVersion`.
      */
-    async commitUpload(space: Space, target: UploadTarget, baseVersion: string | null, hash: string, size: number): Promise<RemoteEntry> {
+    async commitUpload(space: Space, target: UploadTarget, baseVersion: string | null, hash: string, size: number, inline?: Uint8Array): Promise<RemoteEntry> {
       const item = await mutate(space.id, async (tx) => {
         const existing = await uploadTarget(tx.trx, space.id, target, baseVersion, hash);
+        if (existing?.hash === hash) return existing;
+        // The content goes in with the version that refers to it: one commit makes both durable.
+        if (inline !== undefined) await tx.trx.insertInto('inline_blobs').values({ hash, data: inline }).onConflict((oc) => oc.column('hash').doNothing()).execute();
         if (existing === null) {
           if (!('path' in target)) throw new Error('assertion failed: an id target always exists');
           const created = await newFile(tx, target.path, size, hash);
           tx.changes.push({ op: 'create', item: created, fromPath: null });
           return created;
         }
-        if (existing.hash === hash) return existing;
         const updated = await addVersion(tx, existing, size, hash);
         tx.changes.push({ op: 'update', item: updated, fromPath: null });
         return updated;
       });
       return toEntry(item);
+    },
+
+    /** The bytes of a content kept inline in the database, or null when it is a blob file. */
+    async inlineBlob(hash: string): Promise<Buffer | null> {
+      const row = await db.selectFrom('inline_blobs').select('data').where('hash', '=', hash).executeTakeFirst();
+      return row === undefined ? null : Buffer.from(row.data);
+    },
+
+    /** Drops inline contents no version refers to (left by a crash between a commit and its garbage collection). */
+    async sweepInline(): Promise<void> {
+      await sql`DELETE FROM inline_blobs WHERE hash NOT IN (SELECT hash FROM versions)`.execute(db);
     },
 
     /** After a failed commit: drops the blob if nothing refers to it. */

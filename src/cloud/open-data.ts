@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type Dialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { createDiskBlobStore, type BlobStore } from './blob-store.js';
 import { createCloudCore, type CloudCore } from './cloud-core.js';
 import { CloudStartError } from './cloud-error.js';
@@ -50,7 +50,7 @@ export async function openCloudData(options: OpenCloudDataOptions): Promise<Clou
       const file = join(dataDir, 'meta.db');
       sqlite = new Database(file, { timeout });
       checkSqlite(sqlite, file);
-      dialect = new SqliteDialect({ database: sqlite });
+      dialect = new SqliteDialect({ database: cachedStatements(sqlite) });
     }
     const db = new Kysely<CloudDatabase>({ dialect });
     const { error } = await new Migrator({ db, provider: cloudMigrationProvider }).migrateToLatest();
@@ -76,6 +76,31 @@ export async function openCloudData(options: OpenCloudDataOptions): Promise<Clou
     lock?.close();
     throw startError(error, dataDir);
   }
+}
+
+/**
+ * kysely prepares every query anew; preparing cost more than running the small queries of an
+ * upload (ADR 0096). The same SQL text gets the same prepared statement. kysely runs statements
+ * with `all`/`run` (finished when they return) on one connection, so reuse is safe.
+ */
+function cachedStatements(sqlite: Database.Database, max = 1000): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => {
+      cache.clear();
+      sqlite.close();
+    },
+    prepare: (sql) => {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        // `IN (...)` lists of every length make many texts: start over rather than grow.
+        if (cache.size >= max) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /**

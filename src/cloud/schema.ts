@@ -102,8 +102,15 @@ export interface UploadsTable {
   created_at: number;
 }
 
+/** Small contents kept in the database instead of a blob file (ADR 0096); keyed like blobs. */
+export interface InlineBlobsTable {
+  hash: string;
+  data: Uint8Array;
+}
+
 /** The whole database, for `Kysely<CloudDatabase>`. */
 export interface CloudDatabase {
+  inline_blobs: InlineBlobsTable;
   users: UsersTable;
   spaces: SpacesTable;
   members: MembersTable;
@@ -215,9 +222,20 @@ const initial: Migration = {
   },
 };
 
+const inlineBlobs: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('inline_blobs')
+      .addColumn('hash', 'text', (c) => c.primaryKey())
+      .addColumn('data', 'blob', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** The migrations, in order. Never edit a released one: add the next. */
 export const CLOUD_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-inline-blobs': inlineBlobs,
 };
 
 /** Serves {@link CLOUD_MIGRATIONS} to kysely's Migrator. */

@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Dialect } from 'kysely';
-import { HEADERS, type CloudErrorBody } from '../lib/cloud-api.js';
+import { BATCH_LIMITS, HEADERS, type BatchItemResult, type CloudErrorBody } from '../lib/cloud-api.js';
 import type { SyncMode } from '../lib/model.js';
 import type { BlobStore } from './blob-store.js';
 import { fsyncFile } from './blob-store.js';
@@ -122,6 +122,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
   };
   try {
     await sweepUploads();
+    await core.sweepInline();
   } catch (error) {
     await data.close();
     throw error;
@@ -234,6 +235,9 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     ['PUT', /^\/v1\/spaces\/([^/]+)\/content$/, async (ctx) => {
       await putContent(ctx);
     }],
+    ['POST', /^\/v1\/spaces\/([^/]+)\/batch$/, async (ctx) => {
+      await putBatch(ctx);
+    }],
     ['POST', /^\/v1\/spaces\/([^/]+)\/uploads$/, async (ctx) => {
       const access = await writable(ctx);
       const body = await readJson(ctx.req);
@@ -323,17 +327,20 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     res.setHeader(HEADERS.sha256, content.hash);
     res.setHeader('accept-ranges', 'bytes');
     res.setHeader('content-type', 'application/octet-stream');
+    const inline = content.size <= BATCH_LIMITS.maxItemBytes ? await core.inlineBlob(content.hash) : null;
     if (range === null) {
       res.writeHead(200, { 'content-length': content.size });
       if (content.size === 0) {
         res.end();
         return;
       }
-      await pipeline(blobs.read(content.hash), res);
+      if (inline !== null) res.end(inline);
+      else await pipeline(blobs.read(content.hash), res);
       return;
     }
     res.writeHead(206, { 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${content.size}` });
-    await pipeline(blobs.read(content.hash, range), res);
+    if (inline !== null) res.end(inline.subarray(range.start, range.end + 1));
+    else await pipeline(blobs.read(content.hash, range), res);
   }
 
   /** A one-request upload: streamed to a temp file, hashed, then committed if whole and matching. */
@@ -344,6 +351,14 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     const base = optionalId(ctx.req.headers[HEADERS.baseVersion], 'base version');
     const to = target(ctx.url.searchParams);
     await core.precheckUpload(access.space, to, base, hash, size);
+    if (size <= BATCH_LIMITS.maxItemBytes) {
+      // Small: kept in the database, committed with its version in one transaction (ADR 0096).
+      const bytes = await readBody(ctx.req, size);
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (actual !== hash) throw new CloudError('hash-mismatch', `the body's SHA-256 is ${actual}, not the ${hash} you sent; the file may have changed while uploading: read it again`, { actual, expected: hash });
+      json(ctx.res, 200, await core.commitUpload(access.space, to, base, hash, size, bytes));
+      return;
+    }
     const unpin = core.pin(hash);
     const temp = blobs.tempPath();
     try {
@@ -368,6 +383,52 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       unpin();
       await rm(temp, { force: true });
     }
+  }
+
+  /**
+   * A batched upload: a JSON manifest (its length in a header), then each file's bytes in manifest
+   * order. The whole body is read first (a cut request commits nothing); then every file is checked
+   * and committed on its own, all in one group commit, and answered with its own result.
+   */
+  async function putBatch(ctx: Ctx): Promise<void> {
+    const access = await writable(ctx);
+    const manifestRaw = ctx.req.headers[HEADERS.manifestBytes];
+    if (typeof manifestRaw !== 'string' || !/^\d{1,9}$/.test(manifestRaw)) throw new CloudError('bad-request', `send the manifest's length in ${HEADERS.manifestBytes}`);
+    const manifestBytes = Number(manifestRaw);
+    if (manifestBytes > BATCH_LIMITS.maxManifestBytes) throw new CloudError('too-large', `a batch manifest may be at most ${BATCH_LIMITS.maxManifestBytes} bytes`);
+    const length = contentLength(ctx.req, BATCH_LIMITS.maxBodyBytes);
+    if (manifestBytes > length) throw new CloudError('bad-request', 'the manifest is longer than the body');
+    const body = await readBody(ctx.req, length);
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(body.subarray(0, manifestBytes).toString('utf8'));
+    } catch {
+      throw new CloudError('bad-request', 'the batch manifest is not valid JSON');
+    }
+    const items = (manifest as { items?: unknown } | null)?.items;
+    if (!Array.isArray(items)) throw new CloudError('bad-request', 'the batch manifest must be { "items": [...] }');
+    if (items.length > BATCH_LIMITS.maxItems) throw new CloudError('too-large', `a batch may hold at most ${BATCH_LIMITS.maxItems} files`);
+    const sizes = items.map((item: unknown) => checkSize((item as { size?: unknown } | null)?.size, BATCH_LIMITS.maxItemBytes));
+    if (manifestBytes + sizes.reduce((a, b) => a + b, 0) !== length) throw new CloudError('bad-request', 'the body is not the manifest followed by exactly the files\' sizes in bytes');
+    let at = manifestBytes;
+    const work = items.map(async (raw: unknown, i): Promise<BatchItemResult> => {
+      const size = sizes[i] ?? 0;
+      const bytes = body.subarray(at, at + size);
+      at += size;
+      try {
+        const item = raw as Record<string, unknown>;
+        const hash = checkHash(item['hash']);
+        const to = target(item);
+        const base = optionalId(item['baseVersion'], 'baseVersion');
+        const actual = createHash('sha256').update(bytes).digest('hex');
+        if (actual !== hash) throw new CloudError('hash-mismatch', `the SHA-256 of file ${i} is ${actual}, not the ${hash} sent; read the file again`, { actual, expected: hash });
+        return { ok: true, entry: await core.commitUpload(access.space, to, base, hash, size, bytes) };
+      } catch (error) {
+        if (!(error instanceof CloudError)) throw error;
+        return { ok: false, error: { code: error.code, message: error.message, ...(Object.keys(error.details).length === 0 ? {} : { details: error.details }) } };
+      }
+    });
+    json(ctx.res, 200, { results: await Promise.all(work) });
   }
 
   async function partSize(id: string): Promise<number> {
@@ -598,6 +659,20 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CloudError('bad-request', 'the body must be a JSON object');
   return value as Record<string, unknown>;
+}
+
+/** Reads a body of exactly `size` bytes (its checked Content-Length) into memory. */
+async function readBody(req: IncomingMessage, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(size);
+  let got = 0;
+  for await (const chunk of req) {
+    const c = chunk as Buffer;
+    if (got + c.length > size) throw new CloudError('too-large', `the body is longer than its Content-Length ${size}`);
+    c.copy(bytes, got);
+    got += c.length;
+  }
+  if (got !== size) throw new CloudError('incomplete', `received ${got} of ${size} bytes; send the whole body`);
+  return bytes;
 }
 
 function optionalId(raw: unknown, what: string): string | null {

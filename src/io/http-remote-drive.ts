@@ -7,11 +7,22 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
-import type { ChangeBatch, CloudErrorBody, CloudErrorCode, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, BinEntry, UploadSession } from '../lib/cloud-api.js';
-import { HEADERS } from '../lib/cloud-api.js';
+import type { BatchManifestItem, BatchResult, ChangeBatch, CloudErrorBody, CloudErrorCode, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, BinEntry, UploadSession } from '../lib/cloud-api.js';
+import { BATCH_LIMITS, HEADERS } from '../lib/cloud-api.js';
 import type { SyncMode } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
-import { openBody, RemoteError, type ChangesOptions, type DownloadOptions, type RemoteDrive, type RemoteTarget, type UploadBody, type UploadOptions } from './remote-drive.js';
+import {
+  openBody,
+  RemoteError,
+  type ChangesOptions,
+  type DownloadOptions,
+  type RemoteDrive,
+  type RemoteTarget,
+  type UploadBody,
+  type UploadItem,
+  type UploadItemResult,
+  type UploadOptions,
+} from './remote-drive.js';
 
 /** Options of {@link createHttpRemoteDrive}. */
 export interface HttpRemoteDriveOptions {
@@ -226,8 +237,92 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
     }
   }
 
+  /**
+   * One batch request. Safe to repeat: a file whose write landed already holds our hash, which the
+   * server answers with its current entry instead of a new version or a conflict.
+   */
+  async function batch(space: string, items: readonly UploadItem[], signal: AbortSignal | undefined): Promise<UploadItemResult[]> {
+    const manifest = Buffer.from(
+      JSON.stringify({
+        items: items.map((i): BatchManifestItem => ({ ...('id' in i.target ? { id: i.target.id } : { path: i.target.path }), size: i.body.length, hash: i.hash, baseVersion: i.baseVersion })),
+      }),
+    );
+    const length = manifest.length + items.reduce((n, i) => n + i.body.length, 0);
+    const answer = await retrying(async () => {
+      const response = await send({
+        method: 'POST',
+        path: `${sp(space)}/batch`,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(length), [HEADERS.manifestBytes]: String(manifest.length) },
+        body: Readable.from([manifest, ...items.map((i) => i.body)]),
+        signal,
+      });
+      return (await response.body.json()) as BatchResult;
+    }, signal);
+    if (answer.results.length !== items.length) throw new RemoteError('server', `the cloud answered ${answer.results.length} results for a batch of ${items.length} files`);
+    return answer.results.map((r): UploadItemResult =>
+      r.ok ? { ok: true, entry: r.entry } : { ok: false, error: new RemoteError(r.error.code, r.error.message, r.error.details ?? {}) },
+    );
+  }
+
+  async function uploadMany(space: string, items: readonly UploadItem[], opts: { readonly signal?: AbortSignal } = {}): Promise<UploadItemResult[]> {
+    const results = new Array<UploadItemResult | undefined>(items.length);
+    // Batches of small files (by count and by bytes), in order; larger files one by one.
+    const groups: number[][] = [];
+    const singles: number[] = [];
+    let group: number[] = [];
+    let bytes = 0;
+    let manifestBytes = 0;
+    items.forEach((item, i) => {
+      if (item.body.length > BATCH_LIMITS.maxItemBytes) {
+        singles.push(i);
+        return;
+      }
+      // The item's manifest entry, generously: its target and version as JSON plus the fixed fields.
+      const entry = Buffer.byteLength(JSON.stringify([item.target, item.baseVersion])) + 128;
+      const full =
+        group.length >= BATCH_LIMITS.maxItems ||
+        manifestBytes + entry > BATCH_LIMITS.maxManifestBytes - 64 ||
+        bytes + manifestBytes + entry + item.body.length > BATCH_LIMITS.maxBodyBytes - 64;
+      if (group.length > 0 && full) {
+        groups.push(group);
+        group = [];
+        bytes = 0;
+        manifestBytes = 0;
+      }
+      group.push(i);
+      bytes += item.body.length;
+      manifestBytes += entry;
+    });
+    if (group.length > 0) groups.push(group);
+    for (const g of groups) {
+      const answers = await batch(space, g.map((i) => items[i] as UploadItem), opts.signal);
+      g.forEach((i, k) => (results[i] = answers[k]));
+    }
+    for (const i of singles) {
+      const item = items[i] as UploadItem;
+      try {
+        const entry = await (item.body.length > threshold ? resumableUpload : simpleUpload)(space, item.target, item.body, {
+          size: item.body.length,
+          hash: item.hash,
+          baseVersion: item.baseVersion,
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        });
+        results[i] = { ok: true, entry };
+      } catch (error) {
+        // Failures of the whole cloud (network, token, role) end the call as they would a batch.
+        if (!(error instanceof RemoteError) || error.code === 'network' || error.code === 'unauthorized' || error.code === 'not-permitted' || error.code === 'unavailable') throw error;
+        results[i] = { ok: false, error };
+      }
+    }
+    return results.map((r) => {
+      if (r === undefined) throw new Error('assertion failed: every item has a result');
+      return r;
+    });
+  }
+
   return {
     mode,
+    uploadMany,
     spaces: async () => (await getJson<{ spaces: RemoteSpace[] }>(`${prefix}/v1/spaces`)).spaces,
     checkPermission: (space, m = mode) => getJson<PermissionVerdict>(`${sp(space)}/permission${qs({ mode: m })}`),
     stat,

@@ -47,6 +47,19 @@ export interface UploadOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One file of {@link RemoteDrive.uploadMany}: small contents, in memory. */
+export interface UploadItem {
+  readonly target: RemoteTarget;
+  readonly body: Uint8Array;
+  /** Expected SHA-256 of `body`, lowercase hex. */
+  readonly hash: string;
+  /** The version this upload replaces, or null for a new file. */
+  readonly baseVersion: string | null;
+}
+
+/** The outcome of one file of {@link RemoteDrive.uploadMany}. */
+export type UploadItemResult = { readonly ok: true; readonly entry: RemoteEntry } | { readonly ok: false; readonly error: RemoteError };
+
 /** Options of {@link RemoteDrive.download}. */
 export interface DownloadOptions {
   /** A version id (default: the current one). */
@@ -91,6 +104,14 @@ export interface RemoteDrive {
   changes(space: string, cursor: string, options?: ChangesOptions): Promise<ChangeBatch>;
   /** Uploads a new file or a new version, conditional on `baseVersion`; committed only when whole. */
   upload(space: string, target: RemoteTarget, body: UploadBody, options: UploadOptions): Promise<RemoteEntry>;
+  /**
+   * Optional: uploads many small files in few requests. Each file is conditional on its own
+   * `baseVersion`, checked against its own hash and committed or refused on its own: results come
+   * back in `items` order, and one refused file never fails or rolls back the others. Rejects only
+   * when nothing can be attempted (unreachable cloud, bad token, a role that may not write).
+   * Files too large for a batch are uploaded one by one, with the same per-file results.
+   */
+  uploadMany?(space: string, items: readonly UploadItem[], options?: { readonly signal?: AbortSignal }): Promise<UploadItemResult[]>;
   /** Streams a file's contents (a version, a byte range). */
   download(space: string, id: string, options?: DownloadOptions): Promise<Readable>;
   /** Creates a folder and missing parents; an existing folder is returned as is. */

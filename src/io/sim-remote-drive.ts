@@ -16,7 +16,7 @@ import type { EntryKind, SpaceType, SyncMode } from '../lib/model.js';
 import { baseName, joinRel, nameProblem, parentOf, type RelPath } from '../lib/names.js';
 import type { Clock } from './clock.js';
 import type { Ids } from './ids.js';
-import { RemoteError, readAll, openBody, type RemoteDrive, type RemoteTarget } from './remote-drive.js';
+import { RemoteError, readAll, openBody, type RemoteDrive, type RemoteTarget, type UploadItemResult } from './remote-drive.js';
 
 /** The drive operations a fault can hit. */
 export type SimOperation = Exclude<keyof RemoteDrive, 'mode' | 'close'>;
@@ -344,6 +344,19 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         emit(space, 'update', existing);
         wake(space);
         return toEntry(existing);
+      },
+      uploadMany: async (name, items): Promise<UploadItemResult[]> => {
+        writable(user, name, mode);
+        const results: UploadItemResult[] = [];
+        for (const item of items) {
+          try {
+            results.push({ ok: true, entry: await d.upload(name, item.target, item.body, { size: item.body.length, hash: item.hash, baseVersion: item.baseVersion }) });
+          } catch (error) {
+            if (!(error instanceof RemoteError)) throw error;
+            results.push({ ok: false, error });
+          }
+        }
+        return results;
       },
       download: async (name, id, opts = {}) => {
         const { space } = access(user, name);

@@ -61,7 +61,49 @@ export const HEADERS = {
   sha256: 'x-foldsync-sha256',
   /** The version an upload replaces; absent for a new file. */
   baseVersion: 'x-foldsync-base-version',
+  /** Length in bytes of the JSON manifest that opens a batched upload's body. */
+  manifestBytes: 'x-foldsync-manifest-bytes',
 } as const;
+
+/**
+ * Limits of a batched upload (`POST /v1/spaces/{space}/batch`, many small files in one request).
+ * Files over `maxItemBytes` go through the other uploads.
+ */
+export const BATCH_LIMITS = {
+  /** Files in one request. */
+  maxItems: 1000,
+  /** Largest file in a batch (and largest content the server keeps inline in its database). */
+  maxItemBytes: 256 * 1024,
+  /** Largest request body: manifest plus contents. */
+  maxBodyBytes: 8 * 1024 * 1024,
+  /** Largest manifest. */
+  maxManifestBytes: 1024 * 1024,
+} as const;
+
+/** One file of a batched upload's manifest; its bytes follow the manifest in manifest order. */
+export interface BatchManifestItem {
+  /** The target: a path (new file, or new version of the file there) or an item id. */
+  readonly path?: string;
+  readonly id?: string;
+  readonly size: number;
+  /** SHA-256 of the bytes, lowercase hex. */
+  readonly hash: string;
+  /** The version replaced; absent or null for a new file. */
+  readonly baseVersion?: string | null;
+}
+
+/** The manifest of a batched upload. */
+export interface BatchManifest {
+  readonly items: readonly BatchManifestItem[];
+}
+
+/** The outcome of one file of a batched upload: each file commits or fails on its own. */
+export type BatchItemResult = { readonly ok: true; readonly entry: RemoteEntry } | { readonly ok: false; readonly error: CloudErrorBody['error'] };
+
+/** The answer to a batched upload: one result per manifest item, in order. */
+export interface BatchResult {
+  readonly results: readonly BatchItemResult[];
+}
 
 /** A cloud item as the API reports it: {@link CloudMeta} plus where it is. */
 export interface RemoteEntry extends CloudMeta {
