@@ -19,6 +19,7 @@ import { RemoteError } from '../io/remote-drive.js';
 import type { TreeName, TreeView } from '../reconcile/trees.js';
 import { dropSynced, rekeySynced, syncedEntryOf } from '../reconcile/simulate.js';
 import type { TokenBucket } from './transfer-limits.js';
+import type { SmallUpload } from './upload-batcher.js';
 
 /** What the executor needs: both sides, where the task's cloud folder is, the trees, the throttles. */
 export interface ExecutorContext {
@@ -31,7 +32,12 @@ export interface ExecutorContext {
   readonly filter: PathFilter;
   readonly upload: TokenBucket;
   readonly download: TokenBucket;
+  /** Sends a small upload as part of a batch (when the drive can batch). */
+  readonly uploadSmall?: SmallUpload;
 }
+
+/** Uploads up to this size go through {@link ExecutorContext.uploadSmall} when there is one. */
+export const SMALL_UPLOAD = 256 * 1024;
 
 /** What an action did: the records of an `ActionSucceeded`, or why it failed. */
 export type ExecOutcome =
@@ -128,7 +134,10 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
       if (expected.hash === undefined) return { ok: false, reason: 'changing', message: `${src} was not hashed yet; it is retried.`, transient: true };
       const body = await uploadBody(ctx, src, expected);
       const target = action.cloudId === null ? { path: remote(action.path) } : { id: action.cloudId };
-      const entry = await ctx.drive.upload(ctx.space, target, body, { size: expected.size, hash: expected.hash, baseVersion: action.baseVersion });
+      const entry =
+        ctx.uploadSmall !== undefined && body instanceof Uint8Array && body.length <= SMALL_UPLOAD
+          ? await ctx.uploadSmall({ target, body, hash: expected.hash, baseVersion: action.baseVersion })
+          : await ctx.drive.upload(ctx.space, target, body, { size: expected.size, hash: expected.hash, baseVersion: action.baseVersion });
       const cm = cloudMetaOf(entry);
       return ok([], [{ path: action.path, meta: cm }], [{ path: src, entry: syncedEntryOf(expected, cm) }]);
     }

@@ -303,6 +303,47 @@ describe('task runner: progress', () => {
   });
 });
 
+describe('task runner: small files in batches', () => {
+  it('small uploads go to the cloud in a few batched requests, each file with its own outcome', async () => {
+    for (let i = 0; i < 150; i++) write(`f${i}.txt`, `small ${i}`);
+    write('big.bin', 'x'.repeat(300 * 1024));
+    const calls = { upload: 0, uploadMany: 0, files: 0 };
+    const counting = new Proxy(drive, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'upload' && typeof value === 'function') {
+          return (...args: unknown[]) => {
+            calls.upload += 1;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        if (prop === 'uploadMany' && typeof value === 'function') {
+          return (space: string, items: readonly unknown[]) => {
+            calls.uploadMany += 1;
+            calls.files += items.length;
+            return (value as (...a: unknown[]) => unknown).apply(target, [space, items]);
+          };
+        }
+        return value;
+      },
+    });
+    const clock = createSystemClock();
+    const local = createNodeLocalFs({ root: localRoot, clock, trash: createTrash({ clock, dataHome: trashHome }) });
+    const r = await createTaskRunner({ task: task(), log, local, drive: counting, clock, ids: createRandomIds(), terminal: 'laptop' });
+    expect(await r.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(calls.files).toBe(150);
+    expect(calls.uploadMany).toBeLessThanOrEqual(10);
+    expect(calls.upload).toBe(1);
+    expect(await cloudText('f149.txt')).toBe('small 149');
+    // A second version of a small file goes the same way, conditional on the version it replaces.
+    write('f7.txt', 'small 7, edited');
+    await r.syncOnce();
+    expect(await cloudText('f7.txt')).toBe('small 7, edited');
+    expect(calls.files).toBe(151);
+    r.stop();
+  });
+});
+
 describe('task runner, incremental rounds (the watcher\'s paths and the cloud change feed)', () => {
   const since = async (position: number) => (await log.read(position + 1, 100_000)).map((e) => e.event);
   const none = { paths: [], rescans: [] };

@@ -25,7 +25,8 @@ import { foldFeed, sameCloudMeta } from '../reconcile/feed.js';
 import { planActions } from '../reconcile/planner.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
 import type { RegisteredTask } from '../projections/task-registry.js';
-import { cloudMetaOf, executeAction, taskFailureOf, type ExecutorContext } from './executor.js';
+import { cloudMetaOf, executeAction, SMALL_UPLOAD, taskFailureOf, type ExecutorContext } from './executor.js';
+import { BATCH_MAX_ITEMS, createUploadBatcher } from './upload-batcher.js';
 import { RemoteError } from '../io/remote-drive.js';
 import { createTokenBucket, createTransferPool, type TokenBucket, type TransferPool } from './transfer-limits.js';
 import { toXStateClock } from './xstate-clock.js';
@@ -279,7 +280,21 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const filter: PathFilter = createPathFilter(task.options.filters);
   const cloudRoot = task.cloud.path.split('/').filter((s) => s !== '').join('/');
   const space = task.cloud.space;
-  const ctx: ExecutorContext = { local, drive, space, cloudRoot, trees, filter, upload: counted(upload), download: counted(download) };
+  const uploadMany = drive.uploadMany?.bind(drive);
+  const uploadSmall = uploadMany === undefined ? undefined : createUploadBatcher(uploadMany, space, pool);
+  /** Small uploads read their file before they join a batch: this bounds how many are in memory at once. */
+  const smallPool: TransferPool = createTransferPool(task.options.throttle.maxTransfers * BATCH_MAX_ITEMS);
+  const ctx: ExecutorContext = {
+    local,
+    drive,
+    space,
+    cloudRoot,
+    trees,
+    filter,
+    upload: counted(upload),
+    download: counted(download),
+    ...(uploadSmall === undefined ? {} : { uploadSmall }),
+  };
 
   const flushChanges = async <C>(changes: C[], make: (batch: C[]) => FoldsyncEvent): Promise<void> => {
     const events: FoldsyncEvent[] = [];
@@ -492,7 +507,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const perform = async ({ actionId, action }: PlannedAction): Promise<void> => {
     if (halted !== null) return;
     const transfer = action.op === 'upload' || action.op === 'download';
-    const outcome = await (transfer ? pool.run(() => executeAndMark(actionId, action)) : executeAndMark(actionId, action));
+    // A small upload is one file of a batch: the batch, not the file, takes a place in the pool.
+    const small = ctx.uploadSmall !== undefined && action.op === 'upload' && action.local.size <= SMALL_UPLOAD;
+    const outcome = await (small
+      ? smallPool.run(() => executeAndMark(actionId, action))
+      : transfer
+        ? pool.run(() => executeAndMark(actionId, action))
+        : executeAndMark(actionId, action));
     prog.done += 1;
     report();
     if (outcome.ok) {

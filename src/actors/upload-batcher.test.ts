@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { RemoteError, type RemoteEntry, type UploadItem, type UploadItemResult } from '../io/remote-drive.js';
+import { BATCH_MAX_ITEMS, createUploadBatcher } from './upload-batcher.js';
+import { createTransferPool } from './transfer-limits.js';
+
+const entryOf = (item: UploadItem): RemoteEntry => ({ id: 'path' in item.target ? item.target.path : item.target.id, kind: 'file', path: 'path' in item.target ? item.target.path : '', version: 'v1', size: item.body.length, hash: item.hash, modifiedAt: 0 }) as RemoteEntry;
+const item = (path: string): UploadItem => ({ target: { path }, body: new Uint8Array([1, 2, 3]), hash: 'h', baseVersion: null });
+
+describe('upload batcher', () => {
+  it('gathers the uploads handed over together into one request, and splits at the batch size', async () => {
+    const batches: number[] = [];
+    const upload = createUploadBatcher(
+      (_space, items) => {
+        batches.push(items.length);
+        return Promise.resolve(items.map((i): UploadItemResult => ({ ok: true, entry: entryOf(i) })));
+      },
+      'personal',
+      createTransferPool(2),
+    );
+    const entries = await Promise.all(Array.from({ length: BATCH_MAX_ITEMS + 6 }, (_, i) => upload(item(`f${i}`))));
+    expect(batches).toEqual([BATCH_MAX_ITEMS, 6]);
+    expect(entries.map((e) => e.path)).toEqual(Array.from({ length: BATCH_MAX_ITEMS + 6 }, (_, i) => `f${i}`));
+  });
+
+  it('each file gets its own outcome: one refused file does not fail the others', async () => {
+    const upload = createUploadBatcher(
+      (_space, items) =>
+        Promise.resolve(items.map((i): UploadItemResult => ('path' in i.target && i.target.path === 'bad' ? { ok: false, error: new RemoteError('conflict', 'stale version') } : { ok: true, entry: entryOf(i) }))),
+      'personal',
+      createTransferPool(1),
+    );
+    const [a, bad, c] = await Promise.allSettled([upload(item('a')), upload(item('bad')), upload(item('c'))]);
+    expect(a.status).toBe('fulfilled');
+    expect(c.status).toBe('fulfilled');
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'conflict' } });
+  });
+
+  it('a request that fails as a whole fails every file in it', async () => {
+    const upload = createUploadBatcher(() => Promise.reject(new RemoteError('network', 'connection reset')), 'personal', createTransferPool(1));
+    const results = await Promise.allSettled([upload(item('a')), upload(item('b'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});

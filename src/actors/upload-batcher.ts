@@ -1,0 +1,63 @@
+/**
+ * Small uploads, batched (ADR 0008): one HTTP request per file costs more than the file itself, so
+ * the small uploads a plan runs side by side are gathered into `RemoteDrive.uploadMany` requests.
+ * Each file keeps its own condition, hash and outcome; a batch is one transfer of the task's pool.
+ */
+import type { RemoteDrive, RemoteEntry, UploadItem } from '../io/remote-drive.js';
+import type { TransferPool } from './transfer-limits.js';
+
+/** Files a batch carries at most. */
+export const BATCH_MAX_ITEMS = 64;
+/** Bytes a batch carries at most. */
+export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Uploads one small file as part of a batch; resolves with its entry or rejects with its own error. */
+export type SmallUpload = (item: UploadItem) => Promise<RemoteEntry>;
+
+/**
+ * Creates the batcher of a drive that has `uploadMany`. Items handed over in the same turn of the
+ * event loop (or until a batch is full) go together; batches are sent through `pool`.
+ */
+export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadMany']>, space: string, pool: TransferPool): SmallUpload {
+  type Waiting = { readonly item: UploadItem; readonly resolve: (e: RemoteEntry) => void; readonly reject: (e: unknown) => void };
+  let forming: Waiting[] = [];
+  let bytes = 0;
+  let scheduled = false;
+
+  const send = (batch: Waiting[]): void => {
+    void pool
+      .run(() => uploadMany(space, batch.map((w) => w.item)))
+      .then(
+        (results) => {
+          batch.forEach((w, i) => {
+            const r = results[i];
+            if (r === undefined) w.reject(new Error('the batched upload answered fewer results than files'));
+            else if (r.ok) w.resolve(r.entry);
+            else w.reject(r.error);
+          });
+        },
+        (error: unknown) => {
+          for (const w of batch) w.reject(error);
+        },
+      );
+  };
+  const flush = (): void => {
+    scheduled = false;
+    if (forming.length === 0) return;
+    const batch = forming;
+    forming = [];
+    bytes = 0;
+    send(batch);
+  };
+
+  return (item) =>
+    new Promise<RemoteEntry>((resolve, reject) => {
+      if (forming.length > 0 && (forming.length >= BATCH_MAX_ITEMS || bytes + item.body.length > BATCH_MAX_BYTES)) flush();
+      forming.push({ item, resolve, reject });
+      bytes += item.body.length;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+}
