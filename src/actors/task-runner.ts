@@ -7,7 +7,8 @@ import { createActor, type Actor } from 'xstate';
 import type { EventLog } from '../events/event-log.js';
 import { readPages } from '../events/event-log.js';
 import type { CloudChange, FoldsyncEvent, LocalChange, PlannedAction, StoredEvent } from '../events/types.js';
-import { taskStream } from '../events/types.js';
+import { MAX_RECORDED_DIRTY, taskStream } from '../events/types.js';
+import { sortRelPaths } from '../reconcile/columns.js';
 import type { Clock } from '../io/clock.js';
 import type { Ids } from '../io/ids.js';
 import type { LocalFs } from '../io/local-fs.js';
@@ -367,11 +368,14 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
-      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now(), allowMassDelete });
+      const now = clock.now();
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now, allowMassDelete });
       if (plan.held.length > 0) trees.markDirty(plan.held);
       const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
       if (actions.length === 0 && plan.guard === null) break;
-      await write([{ type: 'PlanMade', v: 1, planId: ids.next('plan'), actions, guard: plan.guard }]);
+      // What the planner read besides the log, for replay --verify (ADR 0072).
+      const planned = dirty.length > MAX_RECORDED_DIRTY ? null : sortRelPaths([...new Set(dirty)]);
+      await write([{ type: 'PlanMade', v: 2, planId: ids.next('plan'), actions, guard: plan.guard, now, allowMassDelete, dirty: planned }]);
       if (plan.guard !== null) {
         machine.send({ type: 'GUARD', reason: 'mass-delete', message: `${plan.guard.gone} of ${plan.guard.synced} synced files are gone at once; foldsync paused instead of deleting them. Resume the task to delete them too, or restore the files.` });
         await writer.settled();
