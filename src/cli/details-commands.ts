@@ -1,19 +1,12 @@
 /**
  * The sync details view (SPEC.md section 6) from the event log: `foldsync details` and
- * `foldsync task failures ID`. They read the log (a reader may run beside the engine) and fold it
- * with the projections; no engine, no cloud.
+ * `foldsync task failures ID`. They read the persisted projections (ADR 0070), caught up with the
+ * log first (a reader may run beside the engine); no engine, no cloud.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readPages } from '../events/event-log.js';
-import { createSqliteEventLog } from '../events/sqlite-event-log.js';
-import { createSystemClock } from '../io/clock.js';
-import { resolveDataDir } from '../io/data-dir.js';
-import { FoldsyncError } from '../lib/errors.js';
 import type { SyncMode, TaskStatus } from '../lib/model.js';
 import { failedFilesOf, failedFilesProjection } from '../projections/failed-files.js';
-import { foldEvents } from '../projections/projection.js';
+import { withViews } from './views.js';
 import { querySyncDetails, showsFailedMark, summariesOf, taskSummariesProjection, type TaskSummary } from '../projections/task-summaries.js';
 
 const STATUS_LABEL: Record<TaskStatus, string> = {
@@ -25,21 +18,7 @@ const STATUS_LABEL: Record<TaskStatus, string> = {
 };
 
 async function foldLog(command: Command): Promise<{ summaries: TaskSummary[]; failed: ReturnType<typeof failedFilesProjection.initial> }> {
-  const dataDir = resolveDataDir(command.optsWithGlobals<{ data?: string }>().data);
-  const file = join(dataDir, 'events.sqlite');
-  if (!existsSync(file)) throw new FoldsyncError('no-log', `There is no foldsync data in ${dataDir} yet; create a task first.`);
-  const log = await createSqliteEventLog({ file, clock: createSystemClock() });
-  try {
-    let summaries = taskSummariesProjection.initial();
-    let failed = failedFilesProjection.initial();
-    for await (const page of readPages(log, { pageSize: 5000 })) {
-      summaries = foldEvents(taskSummariesProjection, summaries, page);
-      failed = foldEvents(failedFilesProjection, failed, page);
-    }
-    return { summaries: summariesOf(summaries), failed };
-  } finally {
-    await log.close();
-  }
+  return withViews(command, (store) => ({ summaries: summariesOf(store.state(taskSummariesProjection)), failed: store.state(failedFilesProjection) }));
 }
 
 const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`);

@@ -7,7 +7,7 @@ import { baseName } from '../lib/names.js';
 import type { ActionOp, SpaceType, SyncMode, TaskFailureReason, TaskStatus } from '../lib/model.js';
 import type { EventType, StoredEvent } from '../events/types.js';
 import { unreachable } from '../lib/assert.js';
-import type { Projection } from './projection.js';
+import type { PersistedProjection } from './projection.js';
 import { taskIdOfStream } from './projection.js';
 
 /** One task's line in the sync details view. */
@@ -74,7 +74,7 @@ const HANDLES: readonly EventType[] = [
 ];
 
 /** The task summaries projection. */
-export const taskSummariesProjection: Projection<TaskSummariesState> = {
+export const taskSummariesProjection: PersistedProjection<TaskSummariesState> = {
   name: 'task-summaries',
   version: 1,
   handles: new Set(HANDLES),
@@ -83,7 +83,25 @@ export const taskSummariesProjection: Projection<TaskSummariesState> = {
     applySummaryEvent(state, stored);
     return state;
   },
+  encode: (state) =>
+    [...state.tasks].map(([id, w]) => [id, { summary: w.summary, open: [...w.open], failed: [...w.failed], syncedFiles: [...w.syncedFiles], recent: w.recent }]),
+  decode: (json) => {
+    const tasks = new Map<string, TaskWork>();
+    for (const [id, w] of json as [string, EncodedWork][]) {
+      tasks.set(id, { summary: { ...w.summary }, open: new Map(w.open), failed: new Set(w.failed), syncedFiles: new Set(w.syncedFiles), recent: w.recent });
+    }
+    return { tasks };
+  },
+  view: (state) => summariesOf(state),
 };
+
+interface EncodedWork {
+  readonly summary: TaskSummary;
+  readonly open: [string, PlannedInfo][];
+  readonly failed: string[];
+  readonly syncedFiles: string[];
+  recent: [number, number][];
+}
 
 function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void {
   const e = stored.event;
