@@ -180,6 +180,17 @@ export function registerEngineCommands(program: Command, setExitCode: (code: num
     },
   );
 
+  cloudFlags(program.command('retry').argument('<id>').description("retry a task's failed files now (exit 0 when none is left failed)")).action(
+    async (id: string, _o: unknown, command: Command) => {
+      await withEngine(command, async (engine, g) => {
+        const result = await engine.retry(id);
+        const results = new Map([[id, result]]);
+        reportRound(engine, results, g.json === true);
+        setExitCode(exitCodeOf(results));
+      });
+    },
+  );
+
   const task = cloudFlags(program.command('task').description('create, list and control sync tasks'));
   addOptionFlags(
     task
