@@ -134,6 +134,10 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
   const apply = (e: StoredEvent): void => {
     for (const slot of all()) applyTo(slot, e);
   };
+  const applyPage = (page: readonly StoredEvent[]): void => {
+    const list = all();
+    for (const e of page) for (const slot of list) applyTo(slot, e);
+  };
   const save = (): void => {
     const changed = all().filter((s) => s.dirty);
     if (changed.length === 0) return;
@@ -164,7 +168,7 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     catchUp: async (log) => {
       const head = await checkLog(log);
       const from = Math.min(...all().map((s) => s.position)) + 1;
-      if (from <= head) for await (const page of readPages(log, { from, pageSize: PAGE })) for (const e of page) apply(e);
+      if (from <= head) for await (const page of readPages(log, { from, pageSize: PAGE })) applyPage(page);
       save();
       return head;
     },

@@ -49,6 +49,8 @@ interface TaskFiles {
   /** Paths whose last outcome is a failure that will not be retried by itself: the reason, and the side shown when neither holds it. */
   readonly failed: Map<string, { readonly reason: string; readonly origin: Side }>;
   readonly skipped: Map<string, string>;
+  /** Events since the trees' dirty set was last cleared (not saved: it never shows in the view). */
+  sinceClear: number;
 }
 
 /** The projection's state: tasks by id. */
@@ -81,7 +83,7 @@ interface EncodedTask {
 }
 
 function newTask(mode: SyncMode): TaskFiles {
-  return { mode, trees: createTrees(), open: new Map(), failed: new Map(), skipped: new Map() };
+  return { mode, trees: createTrees(), open: new Map(), failed: new Map(), skipped: new Map(), sinceClear: 0 };
 }
 
 /** The file status projection. */
@@ -193,8 +195,12 @@ function applyFileEvent(state: FileStatusState, stored: StoredEvent): void {
     default:
       break;
   }
-  // The trees' dirty set is the planner's business, not this view's: keep it from growing.
-  t.trees.takeDirty();
+  // The trees' dirty set is the planner's business, not this view's: clear it now and then, so it
+  // stays small without paying for a clear at every event.
+  if (++t.sinceClear >= 4096) {
+    t.sinceClear = 0;
+    t.trees.takeDirty();
+  }
 }
 
 const CHANGES_CLOUD = new Set<Action['op']>(['upload', 'cloud-mkdir', 'cloud-move', 'cloud-delete']);

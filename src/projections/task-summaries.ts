@@ -52,8 +52,10 @@ interface TaskWork {
   readonly failed: Set<string>;
   /** Synced files (paths with a synced entry of kind file). */
   readonly syncedFiles: Set<string>;
-  /** Recent completions for the speed: [at, bytes]. */
+  /** Recent completions for the speed: [at, bytes], oldest first. */
   recent: [number, number][];
+  /** The bytes in `recent` (kept beside it: summing the window at every event would be quadratic). */
+  recentBytes: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -88,7 +90,8 @@ export const taskSummariesProjection: PersistedProjection<TaskSummariesState> = 
   decode: (json) => {
     const tasks = new Map<string, TaskWork>();
     for (const [id, w] of json as [string, EncodedWork][]) {
-      tasks.set(id, { summary: { ...w.summary }, open: new Map(w.open), failed: new Set(w.failed), syncedFiles: new Set(w.syncedFiles), recent: w.recent });
+      const recentBytes = w.recent.reduce((sum, [, b]) => sum + b, 0);
+      tasks.set(id, { summary: { ...w.summary }, open: new Map(w.open), failed: new Set(w.failed), syncedFiles: new Set(w.syncedFiles), recent: w.recent, recentBytes });
     }
     return { tasks };
   },
@@ -131,6 +134,7 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
       failed: new Set(),
       syncedFiles: new Set(),
       recent: [],
+      recentBytes: 0,
     });
     return;
   }
@@ -153,6 +157,7 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
         s.bytesDone = 0;
         s.bytesTotal = 0;
         work.recent = [];
+        work.recentBytes = 0;
       }
       break;
     case 'PlanMade':
@@ -174,6 +179,7 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
         work.failed.delete(info.path);
         s.bytesDone += info.bytes;
         work.recent.push([stored.at, info.bytes]);
+        work.recentBytes += info.bytes;
       }
       break;
     }
@@ -213,8 +219,14 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
       unreachable(e, 'event');
   }
   const cutoff = stored.at - SPEED_WINDOW_MS;
-  work.recent = work.recent.filter(([at]) => at > cutoff);
-  s.speedBps = s.status === 'completed' ? 0 : Math.round(work.recent.reduce((sum, [, b]) => sum + b, 0) / (SPEED_WINDOW_MS / 1000));
+  // Event times only grow (one clock stamps the log), so the window drops from its old end.
+  let drop = 0;
+  while (drop < work.recent.length && (work.recent[drop] as [number, number])[0] <= cutoff) {
+    work.recentBytes -= (work.recent[drop] as [number, number])[1];
+    drop += 1;
+  }
+  if (drop > 0) work.recent.splice(0, drop);
+  s.speedBps = s.status === 'completed' ? 0 : Math.round(work.recentBytes / (SPEED_WINDOW_MS / 1000));
   s.filesInSync = work.syncedFiles.size;
   s.filesFailed = work.failed.size;
   let pending = 0;
