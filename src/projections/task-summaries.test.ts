@@ -52,6 +52,13 @@ describe('sync details view (SPEC.md section 6)', () => {
     expect(querySyncDetails(summaries(threeTasks().events), query).map((r) => r.taskId)).toEqual(ids);
   });
 
+  it('a task just created shows scanning, and the status filter finds it by that status', () => {
+    const log = threeTasks();
+    log.created('t4', 5000, { path: '/new' });
+    const rows = querySyncDetails(summaries(log.events), { status: 'scanning' });
+    expect(rows.map((r) => [r.taskId, r.status])).toEqual([['t4', 'scanning']]);
+  });
+
   it('shows a failed task with its reason and what to do', () => {
     const t2 = summaries(threeTasks().events).find((s) => s.taskId === 't2');
     expect(t2).toMatchObject({ status: 'failed', reason: 'token-revoked', message: 'sign in again' });
