@@ -112,6 +112,12 @@ describe('foldsync task files, task activity, retry', () => {
     expect(story.find((s) => s.what === 'decided')?.rule).toMatch(/\S/);
   });
 
+  it('run --ui serves the sync details page on 127.0.0.1 while it runs', async () => {
+    const r = await foldsync('run', '--once', '--ui', '--port', '0', ...cloud());
+    expect(r.out).toMatch(/sync details at http:\/\/127\.0\.0\.1:\d+\//);
+    expect((await foldsync('run', '--once', '--ui', '--port', 'x', ...cloud())).code).toBe(1);
+  });
+
   it('retry syncs the failed files again once the cause is gone', async () => {
     await server.data.core.setQuota('personal:ada', null);
     expect((await foldsync('retry', albums, ...cloud())).code).toBe(0);
