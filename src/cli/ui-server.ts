@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createProjectionStore } from '../actors/projection-store.js';
 import { createSqliteEventLog } from '../events/sqlite-event-log.js';
 import { createSystemClock } from '../io/clock.js';
-import type { FileStatus, Side, SyncMode, TaskStatus } from '../lib/model.js';
+import type { FileStatus, TaskStatus } from '../lib/model.js';
 import { ALL_PROJECTIONS } from '../projections/all.js';
 import { failedFilesOf, failedFilesProjection } from '../projections/failed-files.js';
 import { fileStatusesOf, fileStatusProjection } from '../projections/file-status.js';
