@@ -139,6 +139,19 @@ describe('engine: controls (SPEC.md section 6)', () => {
     await drive.close();
   });
 
+  it('retry records the request and syncs the failed files again (SPEC.md section 6, retry failed files)', async () => {
+    const engine = await open();
+    const t = await engine.createTask({ localRoot: folder('q', { 'small.txt': 'fits', 'big.bin': 'x'.repeat(500) }), cloud: 'personal:/q' });
+    await server.data.core.setQuota('personal:ada', 100);
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 1 });
+    await server.data.core.setQuota('personal:ada', null);
+    expect(await engine.retry(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(engine.task(t.taskId).retryRequests).toBe(1);
+    const drive = (await import('./io/http-remote-drive.js')).createHttpRemoteDrive({ baseUrl: server.url, token });
+    expect(await drive.stat('personal', 'q/big.bin')).not.toBeNull();
+    await drive.close();
+  });
+
   it('configure changes filters for the next sync', async () => {
     const engine = await open();
     const root = folder('f', { 'keep.txt': 'k', 'skip.log': 's' });

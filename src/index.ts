@@ -101,6 +101,16 @@ export { failedFilesProjection, failedFilesOf } from './projections/failed-files
 export type { FailedFile, FailedFilesState } from './projections/failed-files.js';
 export { taskRegistryProjection } from './projections/task-registry.js';
 export type { RegisteredTask, TaskRegistry } from './projections/task-registry.js';
+export type { AnyPersistedProjection, PersistedProjection } from './projections/projection.js';
+export { ALL_PROJECTIONS } from './projections/all.js';
+export { fileStatusProjection, fileStatusesOf } from './projections/file-status.js';
+export type { FileStatusQuery, FileStatusRow, FileStatusState } from './projections/file-status.js';
+export { createPathActivity } from './projections/path-activity.js';
+export type { PathActivity } from './projections/path-activity.js';
+export { createReplay } from './projections/replay.js';
+export type { Mismatch, Replay, ReplayOptions, StatusStep, Unverifiable, Verification } from './projections/replay.js';
+export { createProjectionStore } from './actors/projection-store.js';
+export type { Checkpoint, ProjectionStore, ProjectionStoreOptions } from './actors/projection-store.js';
 export { limitsAt } from './lib/throttle-windows.js';
 export type { RateLimits } from './lib/throttle-windows.js';
 export { actionBytes, actionPath, actionSide } from './lib/actions.js';

@@ -70,6 +70,11 @@ export interface EngineCore {
   /** Stops and removes a task; no file on either side is touched. */
   cancel(taskId: string): Promise<void>;
   configure(taskId: string, options: Partial<TaskOptions>): Promise<RegisteredTask>;
+  /**
+   * Retries a task's failed files now (SPEC.md section 6's "retry failed files"): records
+   * `RetryRequested`, then syncs the task, planning its failed paths again whatever their retry time.
+   */
+  retry(taskId: string): Promise<SyncResult>;
   /** Syncs every live task (or one) until nothing is left to do; resolves with each task's result. */
   syncOnce(taskId?: string): Promise<ReadonlyMap<string, SyncResult>>;
   /**
@@ -362,6 +367,10 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       await retire(taskId);
       wakeRun?.();
       return get(taskId);
+    },
+    retry: async (taskId) => {
+      await command('RetryRequested', taskId);
+      return syncTask(get(taskId));
     },
     syncOnce: async (taskId) => {
       const results = new Map<string, SyncResult>();

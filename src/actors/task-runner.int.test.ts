@@ -159,7 +159,7 @@ describe('task runner on a real server and real folders (SPEC.md section 2.1, tw
     first.stop();
     // A crash right after a plan was recorded, before its effect: the plan has no outcome.
     const head = await log.streamVersion('task:t1');
-    await log.append('task:t1', [{ type: 'PlanMade', v: 1, planId: 'p-crash', guard: null, actions: [{ actionId: 'a-crash', action: { op: 'forget', path: 'a.txt', rule: 'test' } }] }], head);
+    await log.append('task:t1', [{ type: 'PlanMade', v: 2, planId: 'p-crash', guard: null, now: 0, allowMassDelete: false, dirty: ['a.txt'], actions: [{ actionId: 'a-crash', action: { op: 'forget', path: 'a.txt', rule: 'test' } }] }], head);
     write('b.txt', 'beta');
     const second = await runner();
     expect(second.trees.synced('a.txt')).toBeDefined();

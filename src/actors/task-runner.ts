@@ -7,7 +7,8 @@ import { createActor, type Actor } from 'xstate';
 import type { EventLog } from '../events/event-log.js';
 import { readPages } from '../events/event-log.js';
 import type { CloudChange, FoldsyncEvent, LocalChange, PlannedAction, StoredEvent } from '../events/types.js';
-import { taskStream } from '../events/types.js';
+import { MAX_RECORDED_DIRTY, taskStream } from '../events/types.js';
+import { sortRelPaths } from '../reconcile/columns.js';
 import type { Clock } from '../io/clock.js';
 import type { Ids } from '../io/ids.js';
 import type { HashOutcome, LocalFs } from '../io/local-fs.js';
@@ -689,11 +690,14 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
-      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now(), allowMassDelete });
+      const now = clock.now();
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now, allowMassDelete });
       if (plan.held.length > 0) trees.markDirty(plan.held);
       const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
       if (actions.length === 0 && plan.guard === null) break;
-      await write([{ type: 'PlanMade', v: 1, planId: ids.next('plan'), actions, guard: plan.guard }]);
+      // What the planner read besides the log, for replay --verify (ADR 0072).
+      const planned = dirty.length > MAX_RECORDED_DIRTY ? null : sortRelPaths([...new Set(dirty)]);
+      await write([{ type: 'PlanMade', v: 2, planId: ids.next('plan'), actions, guard: plan.guard, now, allowMassDelete, dirty: planned }]);
       prog.planned += actions.length;
       for (const { action } of actions) prog.bytesTotal += action.op === 'upload' ? action.local.size : action.op === 'download' ? action.cloud.size : 0;
       report();

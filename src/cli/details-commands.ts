@@ -1,19 +1,18 @@
 /**
  * The sync details view (SPEC.md section 6) from the event log: `foldsync details` and
- * `foldsync task failures ID`. They read the log (a reader may run beside the engine) and fold it
- * with the projections; no engine, no cloud.
+ * `foldsync task failures ID`. They read the persisted projections (ADR 0070), caught up with the
+ * log first (a reader may run beside the engine); no engine, no cloud.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readPages } from '../events/event-log.js';
-import { createSqliteEventLog } from '../events/sqlite-event-log.js';
-import { createSystemClock } from '../io/clock.js';
-import { resolveDataDir } from '../io/data-dir.js';
-import { FoldsyncError } from '../lib/errors.js';
 import type { SyncMode, TaskStatus } from '../lib/model.js';
+import { FoldsyncError } from '../lib/errors.js';
 import { failedFilesOf, failedFilesProjection } from '../projections/failed-files.js';
-import { foldEvents } from '../projections/projection.js';
+import { readPages } from '../events/event-log.js';
+import { taskStream } from '../events/types.js';
+import type { FileStatus, Side } from '../lib/model.js';
+import { fileStatusesOf, fileStatusProjection } from '../projections/file-status.js';
+import { createPathActivity } from '../projections/path-activity.js';
+import { openDataLog, withViews } from './views.js';
 import { querySyncDetails, showsFailedMark, summariesOf, taskSummariesProjection, type TaskSummary } from '../projections/task-summaries.js';
 
 const STATUS_LABEL: Record<TaskStatus, string> = {
@@ -25,27 +24,15 @@ const STATUS_LABEL: Record<TaskStatus, string> = {
 };
 
 async function foldLog(command: Command): Promise<{ summaries: TaskSummary[]; failed: ReturnType<typeof failedFilesProjection.initial> }> {
-  const dataDir = resolveDataDir(command.optsWithGlobals<{ data?: string }>().data);
-  const file = join(dataDir, 'events.sqlite');
-  if (!existsSync(file)) throw new FoldsyncError('no-log', `There is no foldsync data in ${dataDir} yet; create a task first.`);
-  const log = await createSqliteEventLog({ file, clock: createSystemClock() });
-  try {
-    let summaries = taskSummariesProjection.initial();
-    let failed = failedFilesProjection.initial();
-    for await (const page of readPages(log, { pageSize: 5000 })) {
-      summaries = foldEvents(taskSummariesProjection, summaries, page);
-      failed = foldEvents(failedFilesProjection, failed, page);
-    }
-    return { summaries: summariesOf(summaries), failed };
-  } finally {
-    await log.close();
-  }
+  return withViews(command, (store) => ({ summaries: summariesOf(store.state(taskSummariesProjection)), failed: store.state(failedFilesProjection) }));
 }
 
 const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`);
-const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
+/** A time as `YYYY-MM-DD HH:MM:SS` (UTC), or `-`. */
+export const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as aligned columns. */
+export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => `${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`).join('');
 }
@@ -125,4 +112,57 @@ export function registerDetailsCommands(program: Command): void {
         ]),
       );
     });
+
+  task
+    .command('files')
+    .argument('<id>')
+    .description("a task's files on the local and the cloud side, each with its status")
+    .addOption(new Option('--side <side>', 'only this side').choices(['local', 'cloud']))
+    .addOption(new Option('--status <status>', 'only files in this status').choices(['in-sync', 'pending-upload', 'pending-download', 'transferring', 'failed', 'ignored', 'conflict']))
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { side?: Side; status?: FileStatus; json?: boolean }, command: Command) => {
+      const rows = await withViews(command, (store) => {
+        if (!store.state(taskSummariesProjection).tasks.has(id)) throw new FoldsyncError('unknown-task', `There is no task ${id}; \`foldsync details\` lists the tasks.`, { taskId: id });
+        return fileStatusesOf(store.state(fileStatusProjection), id, { ...(opts.side === undefined ? {} : { side: opts.side }), ...(opts.status === undefined ? {} : { status: opts.status }) });
+      });
+      if (opts.json === true || command.optsWithGlobals<{ json?: boolean }>().json === true) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('no files match\n');
+        return;
+      }
+      process.stdout.write(table([['side', 'status', 'path', 'kind', 'size', 'reason'], ...rows.map((r) => [r.side, r.status, r.path, r.kind ?? '-', r.kind === 'file' ? bytes(r.size) : '', r.reason ?? ''])]));
+    });
+
+  task
+    .command('activity')
+    .argument('<id>')
+    .argument('<path>', 'a path relative to the task folders')
+    .description('what happened to one path: observed, decided (and the SPEC rule), done, and when')
+    .option('--json', 'print JSON')
+    .action(async (id: string, path: string, opts: { json?: boolean }, command: Command) => {
+      const { log } = await openDataLog(command);
+      const story = createPathActivity(id, path);
+      try {
+        for await (const page of readPages(log, { stream: taskStream(id), pageSize: 5000 })) for (const e of page) story.apply(e);
+      } finally {
+        await log.close();
+      }
+      if (opts.json === true || command.optsWithGlobals<{ json?: boolean }>().json === true) {
+        process.stdout.write(`${JSON.stringify(story.entries, null, 2)}\n`);
+        return;
+      }
+      if (story.entries.length === 0) {
+        process.stdout.write(`nothing recorded for ${path}\n`);
+        return;
+      }
+      process.stdout.write(activityTable(story.entries));
+    });
+}
+
+/** A path's story as a table. */
+export function activityTable(entries: readonly { position: number; at: number; what: string; side: string | null; detail: string; rule: string | null }[]): string {
+  return table([['position', 'when', 'what', 'side', 'detail', 'rule'], ...entries.map((e) => [String(e.position), when(e.at), e.what, e.side ?? '', e.detail, e.rule ?? ''])]);
 }

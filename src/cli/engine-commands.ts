@@ -14,6 +14,7 @@ import type { RegisteredTask } from '../projections/task-registry.js';
 import type { SyncResult } from '../actors/task-runner.js';
 import { parseBytes } from './cloud-commands.js';
 import { startProgressView } from './progress-view.js';
+import { startUiServer } from './ui-server.js';
 
 interface GlobalOpts {
   data?: string;
@@ -197,9 +198,20 @@ export function registerEngineCommands(program: Command, setExitCode: (code: num
     });
   });
 
-  cloudFlags(program.command('run').description('run every task in the foreground; --once stops when done').option('--once', 'sync until done, then exit (0: all in sync, 1: otherwise)')).action(
-    async (opts: { once?: boolean }, command: Command) => {
-      await withEngine(command, async (engine, g) => {
+  cloudFlags(
+    program
+      .command('run')
+      .description('run every task in the foreground; --once stops when done')
+      .option('--once', 'sync until done, then exit (0: all in sync, 1: otherwise)')
+      .option('--ui', 'serve the sync details page on 127.0.0.1 while running')
+      .option('--port <n>', 'the page\'s port (default: any free port)'),
+  ).action(async (opts: { once?: boolean; ui?: boolean; port?: string }, command: Command) => {
+    await withEngine(command, async (engine, g) => {
+      const port = opts.port === undefined ? 0 : Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FoldsyncError('bad-option', `--port must be a port number, not ${JSON.stringify(opts.port)}.`);
+      const ui = opts.ui === true ? await startUiServer({ dataDir: engine.dataDir, port }) : null;
+      if (ui !== null) process.stdout.write(`sync details at ${ui.url}\n`);
+      try {
         if (opts.once === true) {
           await withProgress(engine, g.json === true, async (print) => {
             const results = await engine.syncOnce();
@@ -209,6 +221,21 @@ export function registerEngineCommands(program: Command, setExitCode: (code: num
           return;
         }
         await runUntilSignal(engine, g.json === true);
+      } finally {
+        await ui?.close();
+      }
+    });
+  });
+
+  cloudFlags(program.command('retry').argument('<id>').description("retry a task's failed files now (exit 0 when none is left failed)")).action(
+    async (id: string, _o: unknown, command: Command) => {
+      await withEngine(command, async (engine, g) => {
+        await withProgress(engine, g.json === true, async (print) => {
+          const result = await engine.retry(id);
+          const results = new Map([[id, result]]);
+          reportRound(engine, results, g.json === true, print);
+          setExitCode(exitCodeOf(results));
+        });
       });
     },
   );

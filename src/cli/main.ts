@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { registerCloudCommands } from './cloud-commands.js';
 import { registerDetailsCommands } from './details-commands.js';
 import { registerEngineCommands } from './engine-commands.js';
+import { registerLogCommands } from './log-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 
 /** The exit code a command asked for (`run --once` reports 1 when files failed). */
@@ -26,6 +27,9 @@ export function createProgram(): Command {
     exitCode = code;
   });
   registerDetailsCommands(program);
+  registerLogCommands(program, (code) => {
+    exitCode = code;
+  });
   registerCloudCommands(program);
   registerRemoteCommands(program);
 

@@ -194,15 +194,38 @@ export interface PlannedAction {
   readonly action: Action;
 }
 
-/** The planner ran: the actions it decided (intent, appended before any effect), or a guard that stopped it. */
-export interface PlanMade {
+/** The first shape of PlanMade: the decision without what the planner read besides the log. Upcast on read. */
+export interface PlanMadeV1 {
   readonly type: 'PlanMade';
   readonly v: 1;
   readonly planId: string;
   readonly actions: readonly PlannedAction[];
-  /** Set when the mass-delete guard held the plan back instead of deleting. */
   readonly guard: { readonly reason: 'mass-delete'; readonly gone: number; readonly synced: number } | null;
 }
+
+/**
+ * The planner ran: the actions it decided (intent, appended before any effect), or a guard that
+ * stopped it; and what the planner read that the log does not otherwise hold, so that
+ * `replay --verify` can run the same decision again (ADR 0072). Those fields are null when a v1
+ * event was upcast (or, for `dirty`, when the set was too large to record): such a decision cannot be checked.
+ */
+export interface PlanMade {
+  readonly type: 'PlanMade';
+  readonly v: 2;
+  readonly planId: string;
+  readonly actions: readonly PlannedAction[];
+  /** Set when the mass-delete guard held the plan back instead of deleting. */
+  readonly guard: { readonly reason: 'mass-delete'; readonly gone: number; readonly synced: number } | null;
+  /** The `now` the planner was given (conflict copy names). */
+  readonly now: number | null;
+  /** Whether the user had confirmed a held mass delete. */
+  readonly allowMassDelete: boolean | null;
+  /** The paths planned over, in canonical order; null when not recorded (more than {@link MAX_RECORDED_DIRTY}). */
+  readonly dirty: readonly RelPath[] | null;
+}
+
+/** The most planned-over paths a PlanMade records; a larger set is recorded as null (not checkable by replay). */
+export const MAX_RECORDED_DIRTY = 10_000;
 
 /** An action's effect began (a transfer started). */
 export interface ActionStarted {
@@ -261,7 +284,7 @@ export type FoldsyncEvent =
   | ActionAbandoned;
 
 /** Every shape ever stored, old ones included: what a reader may find in a log. */
-export type StoredShape = FoldsyncEvent | TaskCreatedV1;
+export type StoredShape = FoldsyncEvent | TaskCreatedV1 | PlanMadeV1;
 
 /** The event types. */
 export type EventType = FoldsyncEvent['type'];

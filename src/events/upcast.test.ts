@@ -33,7 +33,7 @@ describe('encode and decode', () => {
       { type: 'TaskPaused', v: 1, taskId: 't' },
       { type: 'TaskStatusChanged', v: 1, status: 'failed', reason: 'mass-delete', message: 'm' },
       { type: 'CloudChanged', v: 1, source: 'feed', cursor: null, changes: [{ path: 'a', meta: { kind: 'dir', id: 'c1', version: '0', size: 0 } }] },
-      { type: 'PlanMade', v: 1, planId: 'p', actions: [{ actionId: 'a1', action: { op: 'cloud-mkdir', path: 'a', rule: 'r' } }], guard: null },
+      { type: 'PlanMade', v: 2, planId: 'p', actions: [{ actionId: 'a1', action: { op: 'cloud-mkdir', path: 'a', rule: 'r' } }], guard: null, now: 5, allowMassDelete: false, dirty: ['a'] },
       { type: 'ActionSucceeded', v: 1, actionId: 'a1', local: [], cloud: [], synced: [{ path: 'a', entry: { kind: 'dir', size: 0 } }] },
       { type: 'ActionFailed', v: 1, actionId: 'a1', reason: 'quota', message: 'm', transient: true, attempt: 2, nextRetryAt: 5 },
       { type: 'LocalScanCompleted', v: 1, scanId: 's', files: 1, dirs: 2, bytes: 3 },
@@ -72,6 +72,21 @@ describe('upcasting TaskCreated v1 to v2', () => {
     expect(error.code).toBe('corrupt-event');
     expect(error.details).toMatchObject({ position: 7, type: 'TaskCreated', v: 1 });
     expect(error.message).toContain('cloudPath');
+  });
+});
+
+describe('upcasting PlanMade v1 to v2 (ADR 0072)', () => {
+  it('keeps the decision and marks what the planner read besides the log as unknown', () => {
+    const actions = [{ actionId: 'a1', action: { op: 'cloud-mkdir', path: 'a', rule: 'r' } }];
+    expect(decodeEvent('PlanMade', 1, { planId: 'p', actions, guard: null }, 3)).toEqual({
+      type: 'PlanMade', v: 2, planId: 'p', actions, guard: null, now: null, allowMassDelete: null, dirty: null,
+    });
+  });
+
+  it('refuses a v2 whose dirty paths are not strings, naming its position', () => {
+    const error = thrown(() => decodeEvent('PlanMade', 2, { planId: 'p', actions: [], guard: null, now: 1, allowMassDelete: false, dirty: [1] }, 9));
+    expect(error).toMatchObject({ code: 'corrupt-event', details: { position: 9 } });
+    expect(error.message).toMatch(/"dirty"/);
   });
 });
 

@@ -89,6 +89,13 @@ function taskCreatedV1toV2(p: Payload): Payload {
 
 const taskCommand: readonly VersionSpec[] = [{ fields: taskId }];
 
+// PlanMade v2 adds what the planner read besides the log (ADR 0072); a v1 plan upcasts with those unknown (null).
+const planFields: Fields = [
+  ['planId', str],
+  ['actions', arrayOf(shape([['actionId', str], ['action', shape([['op', str]])]]))],
+  ['guard', objOrNull],
+];
+
 /**
  * Every version of every type a log may hold, index = version - 1. The mapped type makes the
  * compiler insist that each current event type has an entry.
@@ -127,13 +134,8 @@ const SPECS: { readonly [K in EventType]: readonly VersionSpec[] } = {
   LocalSkipped: [{ fields: [['path', str], ['reason', oneOf('symlink', 'unreadable', 'changing', 'special')], ['message', str]] }],
   CloudChanged: [{ fields: [['source', oneOf('list', 'feed')], ['cursor', strOrNull], ['changes', localOrCloudChanges]] }],
   PlanMade: [
-    {
-      fields: [
-        ['planId', str],
-        ['actions', arrayOf(shape([['actionId', str], ['action', shape([['op', str]])]]))],
-        ['guard', objOrNull],
-      ],
-    },
+    { fields: planFields, upcast: (p) => ({ ...p, now: null, allowMassDelete: null, dirty: null }) },
+    { fields: [...planFields, ['now', numOrNull], ['allowMassDelete', (x) => x === null || typeof x === 'boolean'], ['dirty', (x) => x === null || arrayOf(str)(x)]] },
   ],
   ActionStarted: [{ fields: [['actionId', str]] }],
   ActionSucceeded: [

@@ -6,7 +6,7 @@
 import { actionPath } from '../lib/actions.js';
 import type { ActionOp, FileFailureReason } from '../lib/model.js';
 import type { EventType } from '../events/types.js';
-import type { Projection } from './projection.js';
+import type { PersistedProjection } from './projection.js';
 import { taskIdOfStream } from './projection.js';
 
 /** One failed file. */
@@ -30,7 +30,7 @@ export interface FailedFilesState {
 const HANDLES: readonly EventType[] = ['TaskCancelled', 'PlanMade', 'ActionSucceeded', 'ActionFailed', 'ActionAbandoned'];
 
 /** The failed files projection. */
-export const failedFilesProjection: Projection<FailedFilesState> = {
+export const failedFilesProjection: PersistedProjection<FailedFilesState> = {
   name: 'failed-files',
   version: 1,
   handles: new Set(HANDLES),
@@ -73,6 +73,11 @@ export const failedFilesProjection: Projection<FailedFilesState> = {
     if (e.type === 'ActionSucceeded') for (const c of e.synced) files?.delete(c.path);
     state.actions.delete(e.actionId);
     return state;
+  },
+  encode: (state) => ({ byTask: [...state.byTask].map(([id, files]) => [id, [...files.values()]]), actions: [...state.actions] }),
+  decode: (json) => {
+    const j = json as { byTask: [string, FailedFile[]][]; actions: [string, { taskId: string; path: string; op: ActionOp }][] };
+    return { byTask: new Map(j.byTask.map(([id, files]) => [id, new Map(files.map((f) => [f.path, f]))])), actions: new Map(j.actions) };
   },
 };
 

@@ -36,3 +36,20 @@ export function isEvent<T extends EventType>(e: StoredEvent, type: T): e is Stor
 export function taskIdOfStream(stream: string): string | null {
   return stream.startsWith('task:') ? stream.slice('task:'.length) : null;
 }
+
+/**
+ * A projection whose state can be saved and loaded (ADR 0070): `encode` turns the state into a
+ * JSON value, `decode` back; `decode(encode(s))` folds on exactly like `s`. `view`, when given, is
+ * the small part a query reads (stored beside the state, so a query need not decode the state).
+ */
+export interface PersistedProjection<S> extends Projection<S> {
+  encode(state: S): unknown;
+  decode(json: unknown): S;
+  view?(state: S): unknown;
+}
+
+/**
+ * Any persisted projection, its state opaque: a store holds several of different state types
+ * (the methods are bivariant in `S`, so each `PersistedProjection<S>` is one of these).
+ */
+export type AnyPersistedProjection = PersistedProjection<unknown>;

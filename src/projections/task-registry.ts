@@ -4,7 +4,7 @@
  */
 import type { CloudLocation, EventType } from '../events/types.js';
 import type { SyncMode, TaskOptions } from '../lib/model.js';
-import type { Projection } from './projection.js';
+import type { PersistedProjection } from './projection.js';
 
 /** A task as the engine knows it. */
 export interface RegisteredTask {
@@ -41,7 +41,7 @@ const HANDLES: readonly EventType[] = [
 ];
 
 /** Folds the engine stream into a {@link TaskRegistry}. Returns new objects: the registry is small. */
-export const taskRegistryProjection: Projection<TaskRegistry> = {
+export const taskRegistryProjection: PersistedProjection<TaskRegistry> = {
   name: 'task-registry',
   version: 1,
   handles: new Set(HANDLES),
@@ -93,5 +93,10 @@ export const taskRegistryProjection: Projection<TaskRegistry> = {
       default:
         return state;
     }
+  },
+  encode: (state) => ({ terminalId: state.terminalId, terminalName: state.terminalName, tasks: [...state.tasks.values()] }),
+  decode: (json) => {
+    const j = json as { terminalId: string | null; terminalName: string | null; tasks: RegisteredTask[] };
+    return { terminalId: j.terminalId, terminalName: j.terminalName, tasks: new Map(j.tasks.map((t) => [t.taskId, t])) };
   },
 };

@@ -52,6 +52,13 @@ describe('sync details view (SPEC.md section 6)', () => {
     expect(querySyncDetails(summaries(threeTasks().events), query).map((r) => r.taskId)).toEqual(ids);
   });
 
+  it('a task just created shows scanning, and the status filter finds it by that status', () => {
+    const log = threeTasks();
+    log.created('t4', 5000, { path: '/new' });
+    const rows = querySyncDetails(summaries(log.events), { status: 'scanning' });
+    expect(rows.map((r) => [r.taskId, r.status])).toEqual([['t4', 'scanning']]);
+  });
+
   it('shows a failed task with its reason and what to do', () => {
     const t2 = summaries(threeTasks().events).find((s) => s.taskId === 't2');
     expect(t2).toMatchObject({ status: 'failed', reason: 'token-revoked', message: 'sign in again' });
@@ -63,7 +70,10 @@ describe('sync details view (SPEC.md section 6)', () => {
     log.task('t', 10, { type: 'TaskStatusChanged', v: 1, status: 'synchronizing', reason: null, message: null });
     log.task('t', 20, {
       type: 'PlanMade',
-      v: 1,
+      v: 2,
+      now: 20,
+      allowMassDelete: false,
+      dirty: null,
       planId: 'p1',
       guard: null,
       actions: [
@@ -113,7 +123,7 @@ describe('failed files of a task (SPEC.md section 6)', () => {
   it('lists path, operation, reason, message, attempts and next retry; a later success clears it', () => {
     const log = createEventList();
     log.created('t', 0);
-    log.task('t', 1, { type: 'PlanMade', v: 1, planId: 'p', guard: null, actions: [{ actionId: 'a', action: upload('x/big.iso', 10) }] });
+    log.task('t', 1, { type: 'PlanMade', v: 2, planId: 'p', guard: null, now: 1, allowMassDelete: false, dirty: null, actions: [{ actionId: 'a', action: upload('x/big.iso', 10) }] });
     log.task('t', 2, { type: 'ActionFailed', v: 1, actionId: 'a', reason: 'quota', message: 'The space is full: free space or raise the quota.', transient: true, attempt: 2, nextRetryAt: 500 });
     const p = failedFilesProjection;
     let state = foldEvents(p, p.initial(), log.events);
@@ -128,7 +138,7 @@ describe('failed files of a task (SPEC.md section 6)', () => {
   it('a cancelled task has no failed files left', () => {
     const log = createEventList();
     log.created('t', 0);
-    log.task('t', 1, { type: 'PlanMade', v: 1, planId: 'p', guard: null, actions: [{ actionId: 'a', action: upload('a', 1) }] });
+    log.task('t', 1, { type: 'PlanMade', v: 2, planId: 'p', guard: null, now: 1, allowMassDelete: false, dirty: null, actions: [{ actionId: 'a', action: upload('a', 1) }] });
     log.task('t', 2, { type: 'ActionFailed', v: 1, actionId: 'a', reason: 'bad-name', message: 'rename it', transient: false, attempt: 1, nextRetryAt: null });
     log.add('engine', 3, { type: 'TaskCancelled', v: 1, taskId: 't' });
     const p = failedFilesProjection;

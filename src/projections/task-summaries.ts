@@ -7,7 +7,7 @@ import { baseName } from '../lib/names.js';
 import type { ActionOp, SpaceType, SyncMode, TaskFailureReason, TaskStatus } from '../lib/model.js';
 import type { EventType, StoredEvent } from '../events/types.js';
 import { unreachable } from '../lib/assert.js';
-import type { Projection } from './projection.js';
+import type { PersistedProjection } from './projection.js';
 import { taskIdOfStream } from './projection.js';
 
 /** One task's line in the sync details view. */
@@ -52,8 +52,10 @@ interface TaskWork {
   readonly failed: Set<string>;
   /** Synced files (paths with a synced entry of kind file). */
   readonly syncedFiles: Set<string>;
-  /** Recent completions for the speed: [at, bytes]. */
+  /** Recent completions for the speed: [at, bytes], oldest first. */
   recent: [number, number][];
+  /** The bytes in `recent` (kept beside it: summing the window at every event would be quadratic). */
+  recentBytes: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -74,7 +76,7 @@ const HANDLES: readonly EventType[] = [
 ];
 
 /** The task summaries projection. */
-export const taskSummariesProjection: Projection<TaskSummariesState> = {
+export const taskSummariesProjection: PersistedProjection<TaskSummariesState> = {
   name: 'task-summaries',
   version: 1,
   handles: new Set(HANDLES),
@@ -83,7 +85,26 @@ export const taskSummariesProjection: Projection<TaskSummariesState> = {
     applySummaryEvent(state, stored);
     return state;
   },
+  encode: (state) =>
+    [...state.tasks].map(([id, w]) => [id, { summary: w.summary, open: [...w.open], failed: [...w.failed], syncedFiles: [...w.syncedFiles], recent: w.recent }]),
+  decode: (json) => {
+    const tasks = new Map<string, TaskWork>();
+    for (const [id, w] of json as [string, EncodedWork][]) {
+      const recentBytes = w.recent.reduce((sum, [, b]) => sum + b, 0);
+      tasks.set(id, { summary: { ...w.summary }, open: new Map(w.open), failed: new Set(w.failed), syncedFiles: new Set(w.syncedFiles), recent: w.recent, recentBytes });
+    }
+    return { tasks };
+  },
+  view: (state) => summariesOf(state),
 };
+
+interface EncodedWork {
+  readonly summary: TaskSummary;
+  readonly open: [string, PlannedInfo][];
+  readonly failed: string[];
+  readonly syncedFiles: string[];
+  recent: [number, number][];
+}
 
 function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void {
   const e = stored.event;
@@ -113,6 +134,7 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
       failed: new Set(),
       syncedFiles: new Set(),
       recent: [],
+      recentBytes: 0,
     });
     return;
   }
@@ -135,6 +157,7 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
         s.bytesDone = 0;
         s.bytesTotal = 0;
         work.recent = [];
+        work.recentBytes = 0;
       }
       break;
     case 'PlanMade':
@@ -156,6 +179,7 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
         work.failed.delete(info.path);
         s.bytesDone += info.bytes;
         work.recent.push([stored.at, info.bytes]);
+        work.recentBytes += info.bytes;
       }
       break;
     }
@@ -195,8 +219,14 @@ function applySummaryEvent(state: TaskSummariesState, stored: StoredEvent): void
       unreachable(e, 'event');
   }
   const cutoff = stored.at - SPEED_WINDOW_MS;
-  work.recent = work.recent.filter(([at]) => at > cutoff);
-  s.speedBps = s.status === 'completed' ? 0 : Math.round(work.recent.reduce((sum, [, b]) => sum + b, 0) / (SPEED_WINDOW_MS / 1000));
+  // Event times only grow (one clock stamps the log), so the window drops from its old end.
+  let drop = 0;
+  while (drop < work.recent.length && (work.recent[drop] as [number, number])[0] <= cutoff) {
+    work.recentBytes -= (work.recent[drop] as [number, number])[1];
+    drop += 1;
+  }
+  if (drop > 0) work.recent.splice(0, drop);
+  s.speedBps = s.status === 'completed' ? 0 : Math.round(work.recentBytes / (SPEED_WINDOW_MS / 1000));
   s.filesInSync = work.syncedFiles.size;
   s.filesFailed = work.failed.size;
   let pending = 0;

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryEventLog, type MemoryEventLog } from '../events/memory-event-log.js';
+import { ENGINE_STREAM, type EventType, type StoredEvent } from '../events/types.js';
+import { createVirtualClock } from '../io/clock.js';
+import type { PersistedProjection } from '../projections/projection.js';
+import { createProjectionStore } from './projection-store.js';
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'foldsync-views-'));
+  file = join(dir, 'views.sqlite');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Counts the events it folds (and records which positions), so a test can see what was re-folded. */
+function counting(version = 1, name = 'count'): PersistedProjection<{ positions: number[] }> & { applied: number[] } {
+  const applied: number[] = [];
+  return {
+    name,
+    version,
+    handles: new Set<EventType>(['TaskPaused', 'TaskResumed']),
+    initial: () => ({ positions: [] }),
+    apply: (s, e: StoredEvent) => {
+      applied.push(e.position);
+      s.positions.push(e.position);
+      return s;
+    },
+    encode: (s) => s.positions,
+    decode: (j) => ({ positions: [...(j as number[])] }),
+    view: (s) => ({ count: s.positions.length }),
+    applied,
+  };
+}
+
+async function logWith(n: number, start = 0): Promise<MemoryEventLog> {
+  const log = createMemoryEventLog({ clock: createVirtualClock(Date.UTC(2026, 0, 1) + start) });
+  for (let i = 0; i < n; i++) await log.append(ENGINE_STREAM, [{ type: i % 2 === 0 ? 'TaskPaused' : 'TaskResumed', v: 1, taskId: 't' }], 'any');
+  return log;
+}
+
+describe('projection store (ADR 0070)', () => {
+  it('saves each state with its checkpoint; a reopened store folds only the events after it', async () => {
+    const log = await logWith(3);
+    const p1 = counting();
+    const s1 = createProjectionStore({ file, projections: [p1] });
+    expect(await s1.catchUp(log)).toBe(3);
+    s1.close();
+    await log.append(ENGINE_STREAM, [{ type: 'TaskPaused', v: 1, taskId: 't' }], 'any');
+    const p2 = counting();
+    const s2 = createProjectionStore({ file, projections: [p2] });
+    await s2.catchUp(log);
+    expect(p2.applied).toEqual([4]);
+    expect(s2.state(p2).positions).toEqual([1, 2, 3, 4]);
+    expect(s2.checkpoints()).toEqual([{ name: 'count', version: 1, position: 4 }]);
+    s2.close();
+  });
+
+  it('rebuilds from zero when the projection version changes', async () => {
+    const log = await logWith(3);
+    const s1 = createProjectionStore({ file, projections: [counting(1)] });
+    await s1.catchUp(log);
+    s1.close();
+    const p2 = counting(2);
+    const s2 = createProjectionStore({ file, projections: [p2] });
+    await s2.catchUp(log);
+    expect(p2.applied).toEqual([1, 2, 3]);
+    s2.close();
+  });
+
+  it('rebuilds from zero when the checkpoint belongs to another log', async () => {
+    const s1 = createProjectionStore({ file, projections: [counting()] });
+    await s1.catchUp(await logWith(3));
+    s1.close();
+    const other = await logWith(5, 7); // other times: another log
+    const p2 = counting();
+    const s2 = createProjectionStore({ file, projections: [p2] });
+    await s2.catchUp(other);
+    expect(p2.applied).toEqual([1, 2, 3, 4, 5]);
+    s2.close();
+    const shorter = await logWith(2);
+    const p3 = counting();
+    const s3 = createProjectionStore({ file, projections: [p3] });
+    await s3.catchUp(shorter);
+    expect(p3.applied).toEqual([1, 2]);
+    s3.close();
+  });
+
+  it('serves the saved view only when it is at the position asked for', async () => {
+    const log = await logWith(3);
+    const s = createProjectionStore({ file, projections: [counting()] });
+    await s.catchUp(log);
+    expect(s.savedView('count', 3)).toEqual({ count: 3 });
+    expect(s.savedView('count', 4)).toBeNull();
+    s.close();
+  });
+
+  it('follows the log as it is appended to, saving as it goes', async () => {
+    const log = await logWith(2);
+    const p = counting();
+    const s = createProjectionStore({ file, projections: [p] });
+    const sub = await s.follow(log, 1);
+    await log.append(ENGINE_STREAM, [{ type: 'TaskPaused', v: 1, taskId: 't' }], 'any');
+    await vi.waitFor(() => {
+      expect(s.state(p).positions).toEqual([1, 2, 3]);
+    });
+    expect(s.savedView('count', 3)).toEqual({ count: 3 });
+    sub.unsubscribe();
+    s.close();
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * File status per task (SPEC.md section 6, ADR 0071): every file and folder of a task, on the
+ * local side and on the cloud side, each with one of the statuses `in-sync`, `pending-upload`,
+ * `pending-download`, `transferring`, `failed`, `ignored`, `conflict`. Folded from the task's
+ * observations (the same three trees the planner reads), its plans and their outcomes. Pure.
+ *
+ * A side's status, first rule that applies:
+ * 1. `failed`: the last outcome of an action on the path is a failure (or a `reject`ed name);
+ * 2. an open (planned, not finished) action on the path: `transferring` once an upload or download
+ *    started; `conflict` for a conflict rename (or any action under a conflict rule);
+ *    `pending-upload` for an action that changes the cloud, `pending-download` for one that changes
+ *    the local side;
+ * 3. `ignored`: the local entry was skipped (symlink, special file, unreadable, changing);
+ * 4. `in-sync`: the entry is what the synced tree recorded for it;
+ * 5. otherwise a change not planned yet: `pending-upload` on the local side; on the cloud side
+ *    `pending-download` in two-way mode, and `ignored` in upload mode (SPEC.md 2.2: the engine
+ *    leaves cloud changes alone).
+ */
+import { actionPath, actionSide } from '../lib/actions.js';
+import type { Action, CloudMeta, EntryKind, FileStatus, LocalMeta, Side, SyncedEntry, SyncMode } from '../lib/model.js';
+import type { EventType, StoredEvent } from '../events/types.js';
+import { createTrees, type Trees } from '../reconcile/trees.js';
+import type { PersistedProjection } from './projection.js';
+import { taskIdOfStream } from './projection.js';
+
+/** One file or folder on one side of a task. */
+export interface FileStatusRow {
+  readonly path: string;
+  readonly side: Side;
+  /** Null when the side does not hold it (a failed or pending download, say). */
+  readonly kind: EntryKind | null;
+  readonly size: number;
+  readonly status: FileStatus;
+  /** Why, for `failed` (the reason code) and `ignored` (the skip reason, or `upload-mode`). */
+  readonly reason: string | null;
+}
+
+interface OpenAction {
+  readonly path: string;
+  readonly action: Action;
+  started: boolean;
+  failure: string | null;
+}
+
+interface TaskFiles {
+  readonly mode: SyncMode;
+  readonly trees: Trees;
+  readonly open: Map<string, OpenAction>;
+  /** Paths whose last outcome is a failure that will not be retried by itself: the reason, and the side shown when neither holds it. */
+  readonly failed: Map<string, { readonly reason: string; readonly origin: Side }>;
+  readonly skipped: Map<string, string>;
+  /** Events since the trees' dirty set was last cleared (not saved: it never shows in the view). */
+  sinceClear: number;
+}
+
+/** The projection's state: tasks by id. */
+export interface FileStatusState {
+  readonly tasks: Map<string, TaskFiles>;
+}
+
+const HANDLES: readonly EventType[] = [
+  'TaskCreated',
+  'TaskCancelled',
+  'LocalChanged',
+  'CloudChanged',
+  'LocalSkipped',
+  'LocalScanStarted',
+  'PlanMade',
+  'ActionStarted',
+  'ActionSucceeded',
+  'ActionFailed',
+  'ActionAbandoned',
+];
+
+interface EncodedTask {
+  readonly mode: SyncMode;
+  readonly local: [string, LocalMeta][];
+  readonly cloud: [string, CloudMeta][];
+  readonly synced: [string, SyncedEntry][];
+  readonly open: [string, OpenAction][];
+  readonly failed: [string, { reason: string; origin: Side }][];
+  readonly skipped: [string, string][];
+}
+
+function newTask(mode: SyncMode): TaskFiles {
+  return { mode, trees: createTrees(), open: new Map(), failed: new Map(), skipped: new Map(), sinceClear: 0 };
+}
+
+/** The file status projection. */
+export const fileStatusProjection: PersistedProjection<FileStatusState> = {
+  name: 'file-status',
+  version: 1,
+  handles: new Set(HANDLES),
+  initial: () => ({ tasks: new Map() }),
+  apply: (state, stored) => {
+    applyFileEvent(state, stored);
+    return state;
+  },
+  encode: (state) =>
+    [...state.tasks].map(([id, t]): [string, EncodedTask] => [
+      id,
+      {
+        mode: t.mode,
+        local: t.trees.paths('local').map((p) => [p, t.trees.local(p) as LocalMeta]),
+        cloud: t.trees.paths('cloud').map((p) => [p, t.trees.cloud(p) as CloudMeta]),
+        synced: t.trees.paths('synced').map((p) => [p, t.trees.synced(p) as SyncedEntry]),
+        open: [...t.open],
+        failed: [...t.failed],
+        skipped: [...t.skipped],
+      },
+    ]),
+  decode: (json) => {
+    const tasks = new Map<string, TaskFiles>();
+    for (const [id, e] of json as [string, EncodedTask][]) {
+      const t = newTask(e.mode);
+      t.trees.applyLocal(e.local.map(([path, meta]) => ({ path, meta })));
+      t.trees.applyCloud(e.cloud.map(([path, meta]) => ({ path, meta })));
+      t.trees.applySynced(e.synced.map(([path, entry]) => ({ path, entry })));
+      t.trees.takeDirty();
+      for (const [k, v] of e.open) t.open.set(k, { ...v });
+      for (const [k, v] of e.failed) t.failed.set(k, v);
+      for (const [k, v] of e.skipped) t.skipped.set(k, v);
+      tasks.set(id, t);
+    }
+    return { tasks };
+  },
+};
+
+function applyFileEvent(state: FileStatusState, stored: StoredEvent): void {
+  const e = stored.event;
+  if (e.type === 'TaskCreated') {
+    state.tasks.set(e.taskId, newTask(e.mode));
+    return;
+  }
+  if (e.type === 'TaskCancelled') {
+    state.tasks.delete(e.taskId);
+    return;
+  }
+  const taskId = taskIdOfStream(stored.stream);
+  const t = taskId === null ? undefined : state.tasks.get(taskId);
+  if (t === undefined) return;
+  switch (e.type) {
+    case 'LocalChanged':
+      t.trees.applyLocal(e.changes);
+      // A path seen again as a plain entry is no longer skipped.
+      for (const c of e.changes) t.skipped.delete(c.path);
+      break;
+    case 'CloudChanged':
+      t.trees.applyCloud(e.changes);
+      break;
+    case 'LocalScanStarted':
+      // A full scan reports every skipped entry again.
+      if (e.under === '') t.skipped.clear();
+      break;
+    case 'LocalSkipped':
+      t.skipped.set(e.path, e.reason);
+      break;
+    case 'PlanMade':
+      for (const { actionId, action } of e.actions) {
+        const path = actionPath(action);
+        t.open.set(actionId, { path, action, started: false, failure: null });
+        if (action.op === 'reject') t.failed.set(path, { reason: action.reason, origin: action.side });
+      }
+      break;
+    case 'ActionStarted': {
+      const o = t.open.get(e.actionId);
+      if (o !== undefined) o.started = true;
+      break;
+    }
+    case 'ActionSucceeded': {
+      t.trees.applyLocal(e.local);
+      t.trees.applyCloud(e.cloud);
+      t.trees.applySynced(e.synced);
+      const o = t.open.get(e.actionId);
+      t.open.delete(e.actionId);
+      if (o !== undefined) t.failed.delete(o.path);
+      for (const c of e.synced) t.failed.delete(c.path);
+      break;
+    }
+    case 'ActionFailed': {
+      const o = t.open.get(e.actionId);
+      if (o === undefined) break;
+      if (e.transient) {
+        o.failure = e.reason;
+        o.started = false;
+      } else {
+        t.open.delete(e.actionId);
+        t.failed.set(o.path, { reason: e.reason, origin: originOf(o.action) ?? 'local' });
+      }
+      break;
+    }
+    case 'ActionAbandoned':
+      t.open.delete(e.actionId);
+      break;
+    default:
+      break;
+  }
+  // The trees' dirty set is the planner's business, not this view's: clear it now and then, so it
+  // stays small without paying for a clear at every event.
+  if (++t.sinceClear >= 4096) {
+    t.sinceClear = 0;
+    t.trees.takeDirty();
+  }
+}
+
+const CHANGES_CLOUD = new Set<Action['op']>(['upload', 'cloud-mkdir', 'cloud-move', 'cloud-delete']);
+
+function openStatus(o: OpenAction): FileStatus | null {
+  if (o.failure !== null) return 'failed';
+  const a = o.action;
+  if (o.started && (a.op === 'upload' || a.op === 'download')) return 'transferring';
+  if (a.op === 'conflict-rename' || a.rule.includes('conflict')) return 'conflict';
+  if (a.op === 'link' || a.op === 'forget' || a.op === 'reject') return null;
+  return CHANGES_CLOUD.has(a.op) ? 'pending-upload' : 'pending-download';
+}
+
+/** The side an action's content comes from: where a not-yet-existing target is shown. */
+function originOf(a: Action): Side | null {
+  const changes = actionSide(a);
+  if (a.op === 'conflict-rename' || a.op === 'reject') return a.side;
+  return changes === null ? null : changes === 'cloud' ? 'local' : 'cloud';
+}
+
+/** How {@link fileStatusesOf} filters. */
+export interface FileStatusQuery {
+  readonly side?: Side;
+  readonly status?: FileStatus;
+}
+
+/**
+ * A task's files with their status, local side first, each side in path order; filtered by side
+ * and status. Empty for an unknown task.
+ */
+export function fileStatusesOf(state: FileStatusState, taskId: string, query: FileStatusQuery = {}): FileStatusRow[] {
+  const t = state.tasks.get(taskId);
+  if (t === undefined) return [];
+  const byPath = new Map<string, OpenAction>();
+  for (const o of t.open.values()) {
+    const prev = byPath.get(o.path);
+    // A failed attempt shows over a pending one on the same path.
+    if (prev === undefined || (prev.failure === null && o.failure !== null)) byPath.set(o.path, o);
+  }
+  const rows: FileStatusRow[] = [];
+  for (const side of ['local', 'cloud'] as const) {
+    if (query.side !== undefined && query.side !== side) continue;
+    const paths = new Set(t.trees.paths(side));
+    for (const [path, o] of byPath) if (originOf(o.action) === side) paths.add(path);
+    for (const path of t.failed.keys()) paths.add(path);
+    if (side === 'local') for (const path of t.skipped.keys()) paths.add(path);
+    for (const path of [...paths].sort(comparePaths)) {
+      const row = rowOf(t, side, path, byPath.get(path));
+      if (row !== null && (query.status === undefined || row.status === query.status)) rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function comparePaths(a: string, b: string): number {
+  const x = a.replaceAll('/', '\u0000');
+  const y = b.replaceAll('/', '\u0000');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function rowOf(t: TaskFiles, side: Side, path: string, o: OpenAction | undefined): FileStatusRow | null {
+  const local = t.trees.local(path);
+  const cloud = t.trees.cloud(path);
+  const entry = side === 'local' ? local : cloud;
+  const kind = entry?.kind ?? null;
+  const size = entry?.size ?? 0;
+  const row = (status: FileStatus, reason: string | null = null): FileStatusRow => ({ path, side, kind, size, status, reason });
+  const failed = t.failed.get(path);
+  // A failure is shown where the path is, or on the side it was to come from.
+  if (failed !== undefined && (entry !== undefined || side === failed.origin)) return row('failed', failed.reason);
+  if (o !== undefined) {
+    const s = openStatus(o);
+    if (s !== null) return row(s, s === 'failed' ? o.failure : null);
+  }
+  if (side === 'local' && t.skipped.has(path)) return row('ignored', t.skipped.get(path) ?? null);
+  if (entry === undefined) return null;
+  const synced = t.trees.synced(path);
+  if (synced !== undefined && synced.kind === entry.kind) {
+    const same =
+      entry.kind === 'dir' ||
+      (side === 'local'
+        ? synced.fileId === (entry as LocalMeta).fileId && synced.mtimeNs === (entry as LocalMeta).mtimeNs && synced.size === entry.size
+        : synced.cloudId === (entry as CloudMeta).id && synced.cloudVersion === (entry as CloudMeta).version);
+    if (same) return row('in-sync');
+  }
+  if (side === 'local') return row('pending-upload');
+  return t.mode === 'two-way' ? row('pending-download') : row('ignored', 'upload-mode');
+}
