@@ -10,7 +10,7 @@ import type { CloudChange, FoldsyncEvent, LocalChange, PlannedAction, StoredEven
 import { taskStream } from '../events/types.js';
 import type { Clock } from '../io/clock.js';
 import type { Ids } from '../io/ids.js';
-import type { LocalFs } from '../io/local-fs.js';
+import { LocalFsError, type HashOutcome, type LocalFs } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
 import { createPathFilter, type PathFilter } from '../lib/filters.js';
 import type { Action, CloudMeta, LocalMeta, TaskFailureReason, TaskStatus } from '../lib/model.js';
@@ -201,7 +201,18 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
           if (prev?.hash !== undefined && prev.kind === 'file' && prev.size === meta.size && prev.mtimeNs === meta.mtimeNs && prev.fileId === meta.fileId) {
             meta = { ...meta, hash: prev.hash };
           } else {
-            const hashed = await local.hash(item.path, prev ?? null);
+            let hashed: HashOutcome;
+            try {
+              hashed = await local.hash(item.path, prev ?? null);
+            } catch (error) {
+              // Listed, then gone or unreadable before it was read (the person deleted it, an IO
+              // error): one file's problem, never the scan's. Gone counts as unseen (a delete);
+              // unreadable keeps what the tree knew, so nothing is propagated from it.
+              if (!(error instanceof LocalFsError)) throw error;
+              if (error.code === 'not-found') seen.delete(item.path);
+              else skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: 'unreadable', message: error.message });
+              continue;
+            }
             if (hashed.status === 'changing') {
               skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: 'changing', message: hashed.message });
               continue;
