@@ -260,6 +260,8 @@ export function commandsArb(o: ModelOptions = {}): fc.Arbitrary<Iterable<Cmd>> {
     fc.array(localOpArb, { minLength: 1, maxLength: 4 }).map((list) => new MultiCmd(list)),
     ops.map((op) => new PersonCmd(op)),
     during.map((d) => new SyncCmd(d)),
+    // Syncs are the point: twice the weight of any other command.
+    during.map((d) => new SyncCmd(d)),
   ];
   if (o.cloudOps !== false) arbs.push(fc.array(cloudOpArb, { minLength: 1, maxLength: 4 }).map((list) => new MultiCmd(list)));
   if (o.crashes !== false) arbs.push(fc.integer({ min: 1, max: 40 }).map((k) => new CrashCmd(k)));
@@ -279,7 +281,9 @@ export function commandsArb(o: ModelOptions = {}): fc.Arbitrary<Iterable<Cmd>> {
       fc.constant(new ResumeCmd()),
       fc
         .oneof(
-          fc.record({ filters: fc.constantFrom({ include: [], exclude: [], maxFileSize: null }, { include: [], exclude: ['*.txt'], maxFileSize: null }, { include: [], exclude: ['b/'], maxFileSize: null }) }),
+          // Precondition (ADR 0080, known case K1): no folder-only pattern such as 'b/': a synced
+          // file at the path of a folder the filter ignores on the other side is never reported.
+          fc.record({ filters: fc.constantFrom({ include: [], exclude: [], maxFileSize: null }, { include: [], exclude: ['*.txt'], maxFileSize: null }, { include: [], exclude: ['b'], maxFileSize: null }) }),
           fc.record({ throttle: fc.constantFrom({ uploadBps: null, downloadBps: null, maxTransfers: 4, windows: [] }, { uploadBps: 8, downloadBps: 8, maxTransfers: 1, windows: [] }) }),
           fc.record({ autoSync: fc.boolean() }),
         )
@@ -327,11 +331,25 @@ export async function settle(r: Real): Promise<number | null> {
   return null;
 }
 
-/** Builds a simulation and its ledger for one scenario. */
-export async function scenario(mode: SyncMode, choices: readonly number[], options: Partial<TaskOptions> = {}): Promise<Real> {
+/**
+ * Builds a simulation and its ledger for one scenario; `setup` (the person's operations) is
+ * applied and synced first, so that the commands change sides that were in step.
+ */
+export async function scenario(mode: SyncMode, choices: readonly number[], setup: readonly PersonOp[] = [], options: Partial<TaskOptions> = {}): Promise<Real> {
   const sim = await createEngineSimulation({ mode, options: { massDeleteMinFiles: 1_000_000, ...options }, choose: choicesChooser(choices) });
-  return { sim, ledger: createContentLedger(sim), n: 0, cloudTouched: false, thrown: [] };
+  const real: Real = { sim, ledger: createContentLedger(sim), n: 0, cloudTouched: false, thrown: [] };
+  if (setup.length > 0) {
+    for (const op of setup) await applyPersonOp(real, op);
+    await engineCall(real, (e) => e.syncOnce());
+    real.cloudTouched = false;
+  }
+  return real;
 }
+
+/** Setups: the person's operations on both sides before the first sync. */
+export const setupArb: fc.Arbitrary<PersonOp[]> = fc.array(fc.oneof(localOpArb, cloudOpArb), { maxLength: 8 });
+/** Setups for upload mode: the local side only. */
+export const localSetupArb: fc.Arbitrary<PersonOp[]> = fc.array(localOpArb, { maxLength: 8 });
 
 /** Runs the commands, then `check`; on a failure writes the log and names it (with the problems) in the error. */
 export async function runScenario(name: string, real: Real, cmds: Iterable<Cmd>, check: (r: Real) => Promise<string[]>): Promise<void> {
