@@ -14,7 +14,7 @@ import { LocalFsError, type HashOutcome, type LocalFs } from '../io/local-fs.js'
 import type { RemoteDrive } from '../io/remote-drive.js';
 import { createPathFilter, type PathFilter } from '../lib/filters.js';
 import type { Action, CloudMeta, LocalMeta, TaskFailureReason, TaskStatus } from '../lib/model.js';
-import type { RelPath } from '../lib/names.js';
+import { isRelPath, type RelPath } from '../lib/names.js';
 import { actionPath } from '../lib/actions.js';
 import { limitsAt } from '../lib/throttle-windows.js';
 import { retryDelayMs, taskMachine, taskStatusOf } from '../machines/task-machine.js';
@@ -243,6 +243,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (const entry of entries) {
       if (!entry.path.startsWith(prefix) || entry.path === cloudRoot) continue;
       const path = entry.path.slice(prefix.length);
+      // A name no local folder can hold ('..', NUL, empty or overlong segments) from a broken or
+      // hostile cloud never enters the trees, so it can never become a local path outside the root.
+      if (!isRelPath(path)) continue;
       seen.add(path);
       const meta = cloudMetaOf(entry);
       if (!sameCloudMeta(trees.cloud(path), meta)) changes.push({ path, meta });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readAll } from '../io/remote-drive.js';
-import { createEngineSimulation } from './world.js';
+import { createEngineSimulation, SIM_CLOUD_FOLDER } from './world.js';
+import { createHostileDrive, hostilePaths } from './hostile-drive.js';
+import { outsideRootProblems } from './checks.js';
 import { seededChooser } from './scheduler.js';
 
 describe('engine simulation', () => {
@@ -42,5 +44,23 @@ describe('engine simulation: regressions found by the properties', () => {
     expect((await sim.call((e) => e.syncOnce())).status).toBe('done');
     expect(await sim.person.stat('personal', 'Docs/a.txt')).not.toBeNull();
     expect(await sim.person.stat('personal', 'Docs/b.txt')).not.toBeNull();
+  });
+});
+
+describe('engine simulation: hostile cloud names', () => {
+  // Found by engine-paths.prop: a listed cloud path like Docs/../../etc/passwd entered the trees
+  // as '../../etc/passwd'; with a filter configured, the filter threw a RangeError out of syncOnce,
+  // and without one the planner planned a download to it.
+  it.each([[[] as string[]], [['b']]])('a listing with names outside the root syncs the rest and touches nothing outside (exclude %j)', async (exclude) => {
+    const sim = await createEngineSimulation({
+      choose: seededChooser(5),
+      options: { filters: { include: [], exclude, maxFileSize: null } },
+      wrapDrive: (d) => createHostileDrive(d, hostilePaths(SIM_CLOUD_FOLDER)),
+    });
+    sim.local.user.write('ok.txt', 'fine');
+    const r = await sim.call((e) => e.syncOnce());
+    expect(r.status).toBe('done');
+    expect(outsideRootProblems(sim)).toEqual([]);
+    expect(await sim.person.stat('personal', 'Docs/ok.txt')).not.toBeNull();
   });
 });
