@@ -27,7 +27,7 @@ describe('engine simulation: two-way convergence', () => {
           return convergenceProblems(r.sim);
         });
       }),
-      budget(60, 40),
+      budget(600, 15),
     );
   });
 });

@@ -44,7 +44,7 @@ describe('engine simulation: paths stay inside the task root', () => {
           });
         },
       ),
-      budget(40, 25),
+      budget(200, 12),
     );
   });
 });
