@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { readAll } from '../io/remote-drive.js';
 import { createEngineSimulation, SIM_CLOUD_FOLDER } from './world.js';
 import { createHostileDrive, hostilePaths } from './hostile-drive.js';
-import { outsideRootProblems } from './checks.js';
+import { outsideRootProblems, writeFailureLog } from './checks.js';
+import { rmSync } from 'node:fs';
+import { createMemoryEventLog } from '../events/memory-event-log.js';
 import { seededChooser } from './scheduler.js';
 
 describe('engine simulation', () => {
@@ -62,5 +64,34 @@ describe('engine simulation: hostile cloud names', () => {
     expect(r.status).toBe('done');
     expect(outsideRootProblems(sim)).toEqual([]);
     expect(await sim.person.stat('personal', 'Docs/ok.txt')).not.toBeNull();
+  });
+});
+
+describe('engine simulation: determinism and failure logs', () => {
+  const run = async (seed: number): Promise<string> => {
+    const sim = await createEngineSimulation({ choose: seededChooser(seed), options: { throttle: { uploadBps: null, downloadBps: null, maxTransfers: 4, windows: [] } } });
+    for (const p of ['a.txt', 'b.txt', 'c/d.txt', 'c/e.txt']) sim.local.user.write(p, `content of ${p}`);
+    await sim.person.mkdir('personal', 'Docs/f');
+    sim.crashAfter(9);
+    await sim.call((e) => e.syncOnce());
+    await sim.call((e) => e.syncOnce());
+    return JSON.stringify(await sim.events());
+  };
+
+  it('one seed gives one exact run; other seeds interleave differently', async () => {
+    expect(await run(11)).toBe(await run(11));
+    const others = new Set(await Promise.all([1, 2, 3, 4, 5].map(run)));
+    expect(others.size).toBeGreaterThan(1);
+  });
+
+  it('a failure log is the export format, and imports into an empty log with the same events', async () => {
+    const sim = await createEngineSimulation({ choose: seededChooser(2) });
+    sim.local.user.write('x.txt', 'x');
+    await sim.call((e) => e.syncOnce());
+    const file = await writeFailureLog(sim, 'world-test');
+    const copy = createMemoryEventLog({ clock: sim.clock });
+    await copy.importFrom(file);
+    expect(await copy.read(1, 10_000)).toEqual(await sim.events());
+    rmSync(file);
   });
 });
