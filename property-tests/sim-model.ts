@@ -21,6 +21,11 @@ const envNumber = (name: string): number | null => {
   return v === undefined || v === '' ? null : Number(v);
 };
 
+/** The vitest timeout of an engine property: its time budget plus room for shrinking a failure. */
+export function testTimeout(seconds: number): number {
+  return 1000 * (envNumber('FOLDSYNC_SIM_SECONDS') ?? (DEEP ? seconds * 60 : seconds)) + 120_000;
+}
+
 /** fast-check parameters for one engine property: `runs` by default (x50 deep), bounded in time. */
 export function budget(runs: number, seconds: number): { numRuns: number; interruptAfterTimeLimit: number; markInterruptAsFailure: false } {
   return {
