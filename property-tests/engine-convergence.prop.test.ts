@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { convergenceProblems } from '../src/sim/checks.js';
 import { applyPersonOp, budget, choicesArb, commandsArb, setupArb, QUIESCENCE_ROUNDS, runScenario, scenario, settle } from './sim-model.js';
-import { testTimeout } from './sim-model.js';
+import { reportCount, testTimeout } from './sim-model.js';
 
 describe('engine simulation: two-way convergence', () => {
   it('converges within a bounded number of rounds once changes stop', async () => {
@@ -30,6 +30,7 @@ describe('engine simulation: two-way convergence', () => {
       }),
       budget(600, 15),
     );
+    reportCount('convergence');
   }, testTimeout(15));
 });
 

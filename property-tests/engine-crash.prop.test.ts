@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { convergenceProblems, replayProblems } from '../src/sim/checks.js';
 import { budget, choicesArb, commandsArb, QUIESCENCE_ROUNDS, runScenario, scenario, settle, setupArb } from './sim-model.js';
-import { testTimeout } from './sim-model.js';
+import { reportCount, testTimeout } from './sim-model.js';
 
 describe('engine simulation: crash anywhere, then restart from the log', () => {
   it('still converges, loses nothing and rebuilds the same views', async () => {
@@ -34,5 +34,6 @@ describe('engine simulation: crash anywhere, then restart from the log', () => {
       }),
       budget(400, 15),
     );
+    reportCount('crash');
   }, testTimeout(15));
 });

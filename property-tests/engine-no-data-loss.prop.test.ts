@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { budget, choicesArb, commandsArb, runScenario, scenario, settle, setupArb } from './sim-model.js';
-import { testTimeout } from './sim-model.js';
+import { reportCount, testTimeout } from './sim-model.js';
 
 describe('engine simulation: no data loss', () => {
   it('keeps every content reachable, under every conflict policy, with faults and crashes', async () => {
@@ -34,5 +34,6 @@ describe('engine simulation: no data loss', () => {
       ),
       budget(600, 15),
     );
+    reportCount('no-data-loss');
   }, testTimeout(15));
 });

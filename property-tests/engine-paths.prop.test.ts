@@ -17,7 +17,7 @@ import { createContentLedger } from '../src/sim/checks.js';
 import { choicesChooser } from '../src/sim/scheduler.js';
 import { createEngineSimulation, SIM_CLOUD_FOLDER } from '../src/sim/world.js';
 import { applyPersonOp, budget, choicesArb, commandsArb, runScenario, settle, setupArb, type Real } from './sim-model.js';
-import { testTimeout } from './sim-model.js';
+import { reportCount, testTimeout } from './sim-model.js';
 
 const ALL = hostilePaths(SIM_CLOUD_FOLDER);
 
@@ -47,5 +47,6 @@ describe('engine simulation: paths stay inside the task root', () => {
       ),
       budget(200, 12),
     );
+    reportCount('paths');
   }, testTimeout(12));
 });

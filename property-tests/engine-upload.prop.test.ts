@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { uploadBackupProblems, uploadLocalProblems } from '../src/sim/checks.js';
 import { applyPersonOp, budget, choicesArb, commandsArb, localSetupArb, QUIESCENCE_ROUNDS, runScenario, scenario, settle, type Real } from './sim-model.js';
-import { testTimeout } from './sim-model.js';
+import { reportCount, testTimeout } from './sim-model.js';
 
 const conflictRenamed = async (r: Real): Promise<boolean> =>
   (await r.sim.events()).some((e) => e.event.type === 'PlanMade' && e.event.actions.some((a) => a.action.op === 'conflict-rename'));
@@ -36,6 +36,7 @@ describe('engine simulation: one-way upload', () => {
       }),
       budget(400, 15),
     );
+    reportCount('upload');
   }, testTimeout(15));
 });
 

@@ -356,8 +356,21 @@ export const setupArb: fc.Arbitrary<PersonOp[]> = fc.array(fc.oneof(localOpArb, 
 /** Setups for upload mode: the local side only. */
 export const localSetupArb: fc.Arbitrary<PersonOp[]> = fc.array(localOpArb, { maxLength: 8 });
 
+const counts = new Map<string, { runs: number; since: number }>();
+
+/** In deep or sized runs, prints how many scenarios a property ran and at what rate. */
+export function reportCount(name: string): void {
+  const c = counts.get(name);
+  if (c === undefined || (!DEEP && envNumber('FOLDSYNC_SIM_RUNS') === null && envNumber('FOLDSYNC_SIM_SECONDS') === null)) return;
+  const minutes = (performance.now() - c.since) / 60_000;
+  console.log(`${name}: ${c.runs} scenarios in ${(minutes * 60).toFixed(0)} s, ${(c.runs / minutes).toFixed(0)} per minute`);
+}
+
 /** Runs the commands, then `check`; on a failure writes the log and names it (with the problems) in the error. */
 export async function runScenario(name: string, real: Real, cmds: Iterable<Cmd>, check: (r: Real) => Promise<string[]>): Promise<void> {
+  const c = counts.get(name) ?? { runs: 0, since: performance.now() };
+  c.runs += 1;
+  counts.set(name, c);
   let problems: string[];
   try {
     await fc.asyncModelRun(() => ({ model: { paused: false }, real }), cmds);
