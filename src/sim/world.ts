@@ -261,12 +261,16 @@ export async function createEngineSimulation(options: EngineSimulationOptions = 
   if (created.status !== 'done') throw new Error(`assertion failed: the simulated task could not be created (${created.status})`);
   const taskId = created.value.taskId;
 
-  const restart = async (): Promise<void> => {
-    current.alive = false;
-    scheduler.dropPending();
+  /** Builds the next incarnation over the same log and sides (the previous one is dead). */
+  const restartAfterCrash = async (): Promise<void> => {
     restarts += 1;
     current = { alive: true, crashIn: null };
     engine = await start();
+  };
+  const restart = async (): Promise<void> => {
+    current.alive = false;
+    scheduler.dropPending();
+    await restartAfterCrash();
   };
 
   return {
@@ -313,11 +317,6 @@ export async function createEngineSimulation(options: EngineSimulationOptions = 
     },
   };
 
-  async function restartAfterCrash(): Promise<void> {
-    restarts += 1;
-    current = { alive: true, crashIn: null };
-    engine = await start();
-  }
 }
 
 /** True when `path` is a path inside a task root (what the engine may hand its LocalFs). */
