@@ -360,7 +360,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     await listCloud();
     // Re-verification (ADR 0004): the fresh scan shows what open actions did before a restart, or
     // what a failed one left; their paths are planned again from what is there now.
-    trees.markDirty([...open.values(), ...failedActions.values()].map((o) => actionPath(o.action)));
+    trees.markDirty([...open.values(), ...failedActions.values()].flatMap((o) => touchedPaths(o.action)));
     const why = firstRound ? 're-verified after restart' : 'superseded by a fresh scan';
     firstRound = false;
     await write([...open.keys()].map((actionId) => ({ type: 'ActionAbandoned', v: 1, actionId, why })));
@@ -416,6 +416,15 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       download.abort(stopped);
     },
   };
+}
+
+/**
+ * Every path an action may have left changed or stale: both ends of a move. A move that failed or
+ * was cut short by a crash leaves its source as it was, and nothing else would plan it again.
+ */
+function touchedPaths(action: Action): RelPath[] {
+  const to = actionPath(action);
+  return action.op === 'local-move' || action.op === 'cloud-move' || action.op === 'conflict-rename' ? [action.from, to] : [to];
 }
 
 function taskFailureMessage(reason: TaskFailureReason, detail: string): string {

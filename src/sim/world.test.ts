@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readAll } from '../io/remote-drive.js';
-import { createEngineSimulation, SIM_CLOUD_FOLDER } from './world.js';
+import { contentHash, createEngineSimulation, SIM_CLOUD_FOLDER } from './world.js';
 import { createHostileDrive, hostilePaths } from './hostile-drive.js';
-import { outsideRootProblems, writeFailureLog } from './checks.js';
+import { convergenceProblems, outsideRootProblems, writeFailureLog } from './checks.js';
 import { rmSync } from 'node:fs';
 import { createMemoryEventLog } from '../events/memory-event-log.js';
 import { seededChooser } from './scheduler.js';
@@ -93,5 +93,24 @@ describe('engine simulation: determinism and failure logs', () => {
     await copy.importFrom(file);
     expect(await copy.read(1, 10_000)).toEqual(await sim.events());
     rmSync(file);
+  });
+});
+
+describe('engine simulation: a failed move', () => {
+  // Found by engine-convergence.prop (seed 361080738): the cloud moved a to b/x; the local mkdir
+  // of b failed, so the local move a -> b/x failed too. The next round re-planned only b/x (the
+  // move's target): it downloaded b/x and left a, which the synced tree still called synced, for ever.
+  it('re-plans both ends of a move that failed: the source does not linger', async () => {
+    const sim = await createEngineSimulation({ choose: seededChooser(1) });
+    await sim.person.upload('personal', { path: 'Docs/a' }, new TextEncoder().encode('A'), { size: 1, hash: contentHash('A'), baseVersion: null });
+    await sim.call((e) => e.syncOnce());
+    const a = await sim.person.stat('personal', 'Docs/a');
+    await sim.person.move('personal', a!.id, 'Docs/b/x');
+    sim.failLocal('mkdir', 'io');
+    await sim.call((e) => e.syncOnce());
+    await sim.call((e) => e.syncOnce());
+    await sim.call((e) => e.syncOnce());
+    expect(sim.local.paths()).toEqual(['b', 'b/x']);
+    expect(await convergenceProblems(sim)).toEqual([]);
   });
 });
