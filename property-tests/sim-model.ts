@@ -27,8 +27,13 @@ export function testTimeout(seconds: number): number {
 }
 
 /** fast-check parameters for one engine property: `runs` by default (x50 deep), bounded in time. */
-export function budget(runs: number, seconds: number): { numRuns: number; interruptAfterTimeLimit: number; markInterruptAsFailure: false } {
+export function budget(runs: number, seconds: number): { numRuns: number; interruptAfterTimeLimit: number; markInterruptAsFailure: false; seed?: number; path?: string } {
+  // FOLDSYNC_SIM_SEED and FOLDSYNC_SIM_PATH replay a reported failure (fast-check's seed and path).
+  const seed = envNumber('FOLDSYNC_SIM_SEED');
+  const path = process.env['FOLDSYNC_SIM_PATH'];
   return {
+    ...(seed === null ? {} : { seed }),
+    ...(path === undefined || path === '' ? {} : { path }),
     numRuns: envNumber('FOLDSYNC_SIM_RUNS') ?? (DEEP ? runs * 50 : runs),
     interruptAfterTimeLimit: 1000 * (envNumber('FOLDSYNC_SIM_SECONDS') ?? (DEEP ? seconds * 60 : seconds)),
     markInterruptAsFailure: false,
