@@ -5,7 +5,8 @@
  * content is in the cloud, live or (after a cloud-side modify, SPEC.md 2.2) as an older version of
  * a live file — and when the person left the cloud alone (and no conflict copy was made, known
  * case K2 below), at the same path with the same content.
- * Nothing is lost either (the ledger of property 2).
+ * Nothing is lost either (the ledger of property 2). Precondition (known case K3 below): the
+ * person does not move cloud items.
  * A failure prints fast-check's seed and path and writes the run's event log under the OS temp
  * dir, naming it; FOLDSYNC_DEEP=1 (npm run test:deep) runs many more scenarios.
  */
@@ -21,7 +22,7 @@ const conflictRenamed = async (r: Real): Promise<boolean> =>
 describe('engine simulation: one-way upload', () => {
   it('never changes the local side and backs every local file up', async () => {
     await fc.assert(
-      fc.asyncProperty(localSetupArb, commandsArb(), choicesArb, fc.boolean(), async (setup, cmds, choices, deleteInCloud) => {
+      fc.asyncProperty(localSetupArb, commandsArb({ cloudMoves: false }), choicesArb, fc.boolean(), async (setup, cmds, choices, deleteInCloud) => {
         const real = await scenario('upload', choices, setup, { deleteInCloud });
         await runScenario('upload', real, cmds, async (r) => {
           const quiet = await settle(r);
@@ -53,5 +54,19 @@ describe('engine simulation: known one-way cases (ADR 0080)', () => {
     await applyPersonOp(real, { side: 'local', op: 'write', path: 'a/b/z' });
     expect(await settle(real)).not.toBeNull();
     expect(await uploadBackupProblems(real.sim, true)).toEqual([]);
+  });
+
+  // K3, found by a deep run of the property above (08:27): in upload mode the person moves the
+  // backed-up Docs/b/x to Docs/a in the cloud, then deletes Docs/a. SPEC.md 2.2 says a cloud delete
+  // of an item this task uploaded uploads the local file again; the engine does nothing, and the
+  // local b/x is backed up only in the recycle bin. In the planner (another helper's area):
+  // recorded, not fixed. When fixed, drop `.fails` and the property's precondition.
+  it.fails('a backed-up file moved and then deleted in the cloud is uploaded again', async () => {
+    const real = await scenario('upload', [], [{ side: 'local', op: 'write', path: 'b/x' }]);
+    await applyPersonOp(real, { side: 'cloud', op: 'move', path: 'b/x', to: 'a' });
+    await real.sim.call((e) => e.syncOnce());
+    await applyPersonOp(real, { side: 'cloud', op: 'delete', path: 'a' });
+    expect(await settle(real)).not.toBeNull();
+    expect(await uploadBackupProblems(real.sim, false)).toEqual([]);
   });
 });

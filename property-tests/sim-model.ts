@@ -258,13 +258,16 @@ export interface ModelOptions {
   readonly faults?: boolean;
   readonly userCommands?: boolean;
   readonly cloudOps?: boolean;
+  /** False: the person never moves cloud items (the upload property's precondition, known case K3). */
+  readonly cloudMoves?: boolean;
   readonly concurrent?: boolean;
   readonly maxCommands?: number;
 }
 
 /** The command arbitraries. */
 export function commandsArb(o: ModelOptions = {}): fc.Arbitrary<Iterable<Cmd>> {
-  const ops = o.cloudOps === false ? localOpArb : fc.oneof(localOpArb, cloudOpArb);
+  const cloudOps = o.cloudMoves === false ? cloudOpArb.filter((op) => op.op !== 'move') : cloudOpArb;
+  const ops = o.cloudOps === false ? localOpArb : fc.oneof(localOpArb, cloudOps);
   const during = o.concurrent === false ? fc.constant([]) : fc.array(fc.record({ at: fc.nat(40), op: ops }), { maxLength: 3 });
   const arbs: fc.Arbitrary<Cmd>[] = [
     fc.array(localOpArb, { minLength: 1, maxLength: 4 }).map((list) => new MultiCmd(list)),
@@ -273,7 +276,7 @@ export function commandsArb(o: ModelOptions = {}): fc.Arbitrary<Iterable<Cmd>> {
     // Syncs are the point: twice the weight of any other command.
     during.map((d) => new SyncCmd(d)),
   ];
-  if (o.cloudOps !== false) arbs.push(fc.array(cloudOpArb, { minLength: 1, maxLength: 4 }).map((list) => new MultiCmd(list)));
+  if (o.cloudOps !== false) arbs.push(fc.array(cloudOps, { minLength: 1, maxLength: 4 }).map((list) => new MultiCmd(list)));
   if (o.crashes !== false) arbs.push(fc.integer({ min: 1, max: 40 }).map((k) => new CrashCmd(k)));
   if (o.faults !== false) {
     arbs.push(
