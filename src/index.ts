@@ -129,3 +129,23 @@ export { CloudError, CloudStartError } from './cloud/cloud-error.js';
 export type { CloudStartCode } from './cloud/cloud-error.js';
 export { createDiskBlobStore } from './cloud/blob-store.js';
 export type { BlobStore } from './cloud/blob-store.js';
+export { choicesChooser, createSimScheduler, seededChooser } from './sim/scheduler.js';
+export type { DriveOptions, DriveOutcome, SimChooser, SimScheduler } from './sim/scheduler.js';
+export { contentHash, createEngineSimulation, isInsideRoot, SIM_CLOUD_FOLDER, SIM_USER } from './sim/world.js';
+export type { EngineSimulation, EngineSimulationOptions, LocalCallRecord, SimCallOutcome, SimDriveFault, SimLocalFaultOp } from './sim/world.js';
+export {
+  cloudShape,
+  convergenceProblems,
+  createContentLedger,
+  currentFilter,
+  localShape,
+  outsideRootProblems,
+  reachableHashes,
+  replayProblems,
+  treesFromLog,
+  uploadBackupProblems,
+  uploadLocalProblems,
+  writeFailureLog,
+} from './sim/checks.js';
+export type { ContentLedger, SideShape } from './sim/checks.js';
+export { createHostileDrive, hostilePaths } from './sim/hostile-drive.js';

@@ -18,7 +18,7 @@ import type { ChangeEntry } from '../lib/cloud-api.js';
 import { createPathFilter, type PathFilter } from '../lib/filters.js';
 import type { Action, LocalMeta, TaskFailureReason, TaskStatus } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
-import { compareRelPaths, isAtOrBelow, parentOf } from '../lib/names.js';
+import { compareRelPaths, isAtOrBelow, isRelPath, parentOf } from '../lib/names.js';
 import { actionPath } from '../lib/actions.js';
 import { limitsAt } from '../lib/throttle-windows.js';
 import { retryDelayMs, taskMachine, taskStatusOf } from '../machines/task-machine.js';
@@ -308,8 +308,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const changing = new Set<RelPath>();
   let changingSince: number | null = null;
 
-  /** Hashes `meta` when its size, mtime or identity changed since `prev`; null when it is changing under us. */
-  const withHash = async (path: RelPath, meta: LocalMeta, prev: LocalMeta | undefined, skipped: FoldsyncEvent[]): Promise<LocalMeta | null> => {
+  /**
+   * Hashes `meta` when its size, mtime or identity changed since `prev`; null when it cannot be
+   * read now (changing under us, unreadable: recorded in `skipped`), `gone` when it vanished.
+   */
+  const withHash = async (path: RelPath, meta: LocalMeta, prev: LocalMeta | undefined, skipped: FoldsyncEvent[]): Promise<LocalMeta | null | 'gone'> => {
     if (meta.kind !== 'file') return meta;
     if (prev?.hash !== undefined && prev.kind === 'file' && prev.size === meta.size && prev.mtimeNs === meta.mtimeNs && prev.fileId === meta.fileId) {
       return { ...meta, hash: prev.hash };
@@ -318,7 +321,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     try {
       hashed = await local.hash(path, prev ?? null);
     } catch (error) {
+      // Seen, then gone or unreadable before it was read (the person deleted it, an IO error): one
+      // file's problem, never the round's. Gone counts as a delete; unreadable keeps what the tree
+      // knew, so nothing is propagated from it.
       if (!(error instanceof LocalFsError)) throw error;
+      if (error.code === 'not-found') return 'gone';
       skipped.push({ type: 'LocalSkipped', v: 1, path, reason: 'unreadable', message: error.message });
       return null;
     }
@@ -371,7 +378,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         if (item.ignored !== null) continue;
         const prev = trees.local(item.path);
         const meta = await withHash(item.path, item.meta, prev, skipped);
-        if (meta === null) continue;
+        if (meta === 'gone') seen.delete(item.path);
+        if (meta === null || meta === 'gone') continue;
         if (meta.kind === 'file') {
           files += 1;
           bytes += meta.size;
@@ -435,7 +443,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         continue;
       }
       const hashed = await withHash(path, meta, prev, skipped);
-      if (hashed !== null && !sameLocalMeta(prev, hashed)) changes.push({ path, meta: hashed });
+      if (hashed === 'gone') {
+        if (prev !== undefined) changes.push({ path, meta: null });
+      } else if (hashed !== null && !sameLocalMeta(prev, hashed)) {
+        changes.push({ path, meta: hashed });
+      }
     }
     await flushChanges(changes, (c) => localChanged(c, 'watch'));
     if (skipped.length > 0) await write(skipped);
@@ -456,6 +468,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (const entry of entries) {
       if (!entry.path.startsWith(prefix) || entry.path === cloudRoot) continue;
       const path = entry.path.slice(prefix.length);
+      // A name no local folder can hold ('..', NUL, empty or overlong segments) from a broken or
+      // hostile cloud never enters the trees, so it can never become a local path outside the root.
+      if (!isRelPath(path)) continue;
       seen.add(path);
       const meta = cloudMetaOf(entry);
       const prev = trees.cloud(path);
@@ -616,7 +631,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     } else {
       const dirty = new Set(trees.dirty());
       const due = new Set(dueFailures().map(([id]) => id));
-      chosen = [...failedActions].filter(([id, f]) => due.has(id) || dirty.has(actionPath(f.action))).map(([id]) => id);
+      chosen = [...failedActions].filter(([id, f]) => due.has(id) || touchedPaths(f.action).some((p) => dirty.has(p))).map(([id]) => id);
     }
     const paths: RelPath[] = [];
     const abandoned: FoldsyncEvent[] = [];
@@ -624,7 +639,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     const partials = new Set<RelPath>();
     for (const id of chosen) {
       const o = open.get(id) ?? failedActions.get(id);
-      if (o !== undefined) paths.push(actionPath(o.action));
+      if (o !== undefined) paths.push(...touchedPaths(o.action));
       if (open.has(id)) abandoned.push({ type: 'ActionAbandoned', v: 1, actionId: id, why });
       if (o?.action.op === 'download') partials.add(parentOf(o.action.path));
       failedActions.delete(id);
@@ -746,6 +761,15 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       download.abort(stopped);
     },
   };
+}
+
+/**
+ * Every path an action may have left changed or stale: both ends of a move. A move that failed or
+ * was cut short by a crash leaves its source as it was, and nothing else would plan it again.
+ */
+function touchedPaths(action: Action): RelPath[] {
+  const to = actionPath(action);
+  return action.op === 'local-move' || action.op === 'cloud-move' || action.op === 'conflict-rename' ? [action.from, to] : [to];
 }
 
 function taskFailureMessage(reason: TaskFailureReason, detail: string): string {

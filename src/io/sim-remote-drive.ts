@@ -52,6 +52,11 @@ export interface SimCloud {
   setQuota(space: string, quota: number | null): void;
   /** A drive acting as `user` for a task of `mode` (default two-way). */
   drive(user: string, mode?: SyncMode): RemoteDrive;
+  /**
+   * Every content hash the space still holds, by where: current versions of live files, older
+   * versions of live files, and every version of files in the recycle bin (for no-data-loss checks).
+   */
+  heldHashes(space: string): { readonly live: ReadonlySet<string>; readonly history: ReadonlySet<string>; readonly bin: ReadonlySet<string> };
 }
 
 interface Item {
@@ -527,5 +532,21 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
       return undefined;
     },
     drive,
+    heldHashes: (name) => {
+      const space = spaces.get(name);
+      if (space === undefined) return fail('not-found', `no space ${name}`);
+      const live = new Set<string>();
+      const history = new Set<string>();
+      const bin = new Set<string>();
+      for (const item of space.items.values()) {
+        if (item.kind !== 'file') continue;
+        for (const v of space.versions.get(item.id) ?? []) {
+          if (item.binId !== null) bin.add(v.hash);
+          else if (v.id === item.version) live.add(v.hash);
+          else history.add(v.hash);
+        }
+      }
+      return { live, history, bin };
+    },
   };
 }

@@ -88,4 +88,9 @@ describe('foldFeed', () => {
     expect(foldFeed([entry({ op: 'update', id: 'r', kind: 'dir', path: 'A' })], 'A/Docs', t).rootTouched).toBe(false);
     expect(foldFeed([entry({ op: 'delete', id: 'x', path: 'A/Docsy', deleted: true })], 'A/Docs', t).rootTouched).toBe(false);
   });
+
+  it('a path no local folder can hold (.., empty segments) never enters the tree', () => {
+    const out = foldFeed([entry({ op: 'create', id: 'a', path: 'Docs/../../etc/passwd' }), entry({ op: 'create', id: 'b', path: 'Docs/a//b' })], 'Docs', treeOf({}));
+    expect(out.changes).toEqual([]);
+  });
 });

@@ -10,7 +10,7 @@ import type { CloudChange } from '../events/types.js';
 import type { ChangeEntry } from '../lib/cloud-api.js';
 import type { CloudMeta } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
-import { compareRelPaths } from '../lib/names.js';
+import { compareRelPaths, isRelPath } from '../lib/names.js';
 
 /** What {@link foldFeed} returns. */
 export interface FeedFold {
@@ -45,7 +45,8 @@ export function foldFeed(entries: readonly ChangeEntry[], root: RelPath, current
   for (const e of entries) {
     if ((e.op === 'move' || e.deleted) && (above(e.path) || (e.fromPath !== undefined && above(e.fromPath)))) rootTouched = true;
     if (e.fromPath !== undefined && inside(e.fromPath)) clear(rel(e.fromPath), e.id);
-    if (!inside(e.path)) continue;
+    // A name no local folder can hold ('..', NUL, empty segments) never enters the tree.
+    if (!inside(e.path) || !isRelPath(rel(e.path))) continue;
     const p = rel(e.path);
     if (e.deleted) {
       clear(p, e.id);
