@@ -367,7 +367,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
-      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now(), allowMassDelete });
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now: clock.now(), allowMassDelete, rootLength: task.localRoot.length });
       if (plan.held.length > 0) trees.markDirty(plan.held);
       const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
       if (actions.length === 0 && plan.guard === null) break;

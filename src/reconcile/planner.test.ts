@@ -474,6 +474,27 @@ describe('SPEC 5 limits', () => {
     expect(cloud(t, 'ok.txt')).toBe('ok');
   });
 
+  it('full path length counts the local folder: root + separator + relative path over 260 -> path-too-long', () => {
+    const t = inSync({}, 'two-way', { pathLimit: 'windows' });
+    // C:\Users\someone\Documents\Sync: 30 characters; 30 + 1 + 229 = 260 fits, 30 + 1 + 230 = 261 does not.
+    t.rootLength = 30;
+    const fits = `${'d'.repeat(100)}/${'f'.repeat(124)}.txt`;
+    const over = `${'d'.repeat(100)}/${'g'.repeat(125)}.txt`;
+    expect([fits.length, over.length]).toEqual([229, 230]);
+    userMkdirCloud(t.world, 'd'.repeat(100));
+    userWriteCloud(t.world, fits, 'F');
+    userWriteCloud(t.world, over, 'O');
+    const { plan } = t.step();
+    expect(plan.actions.filter((a) => a.op === 'reject')).toEqual([expect.objectContaining({ path: over, side: 'cloud', reason: 'path-too-long', rule: 'limits/path-too-long' })]);
+    expect(local(t, fits)).toBe('F');
+    expect(local(t, over)).toBeUndefined();
+    // Without the root (rootLength 0) the same relative path fits.
+    const u = inSync({}, 'two-way', { pathLimit: 'windows' });
+    userMkdirCloud(u.world, 'd'.repeat(100));
+    userWriteCloud(u.world, over, 'O');
+    expect(sync(u).filter((a) => a.op === 'reject')).toEqual([]);
+  });
+
   it('names the other side cannot hold -> that item fails with bad-name; the rest sync', () => {
     const t = inSync({}, 'two-way', { pathLimit: 'windows' });
     userWriteCloud(t.world, 'CON.txt', 'x');

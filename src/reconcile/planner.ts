@@ -28,6 +28,12 @@ export interface PlanInput {
   readonly allowMassDelete?: boolean;
   /** Whether the task's first synchronization rules apply (SPEC.md section 3); default: the synced tree is empty. */
   readonly firstSync?: boolean;
+  /**
+   * Length in characters of the local folder's own full path (no trailing separator), so that
+   * `path-too-long` (SPEC 5) is checked on the full path: root, one separator, relative path.
+   * Default 0: only the relative path is counted.
+   */
+  readonly rootLength?: number;
 }
 
 /** What the planner decided. */
@@ -65,7 +71,7 @@ export function builtInMatcher(filters: TaskOptions['filters']): ((path: RelPath
   };
 }
 
-/** Windows' MAX_PATH, applied to the relative path when `pathLimit` is `windows` (ADR 0010). */
+/** Windows' MAX_PATH, applied to the full local path when `pathLimit` is `windows` (ADR 0010). */
 export const WINDOWS_PATH_LIMIT = 260;
 
 type Content = 'gone' | 'same' | 'changed';
@@ -250,6 +256,8 @@ export function planActions(input: PlanInput): Plan {
   const leaving: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
   const usedNames = new Set<RelPath>();
 
+  const rootLength = input.rootLength ?? 0;
+  const fullLength = (path: RelPath): number => (rootLength > 0 ? rootLength + 1 + path.length : path.length);
   const segmentProblems = new Map<string, ReturnType<typeof nameProblem>>();
   const segmentProblem = (seg: string): ReturnType<typeof nameProblem> => {
     // Plain ASCII names are valid on Linux whatever they hold (but '.', '..' and NUL): skip the full check.
@@ -266,8 +274,8 @@ export function planActions(input: PlanInput): Plan {
       const p = segmentProblem(seg);
       if (p !== null) return { reason: 'bad-name', message: `The name "${seg}" cannot be held on the other side (${p}); rename it.` };
     }
-    if (options.pathLimit === 'windows' && path.length > WINDOWS_PATH_LIMIT) {
-      return { reason: 'path-too-long', message: `The path is longer than ${WINDOWS_PATH_LIMIT} characters; shorten it.` };
+    if (options.pathLimit === 'windows' && fullLength(path) > WINDOWS_PATH_LIMIT) {
+      return { reason: 'path-too-long', message: `The full path is ${fullLength(path)} characters, longer than ${WINDOWS_PATH_LIMIT}; shorten it.` };
     }
     return null;
   };
