@@ -707,4 +707,97 @@ describe('regressions found by the deep property runs', () => {
     expect(cloud(t, 'a')).toBe('B');
     expect(t.step().plan.actions).toEqual([]);
   });
+
+  /** Upload mode: every action succeeded, the local side is untouched, every local file is live in the cloud, and planning again plans nothing. */
+  function expectBackedUp(t: SimTask, before: string[]): void {
+    expect(localPaths(t).map((p) => `${p}:${local(t, p) ?? ''}`)).toEqual(before);
+    const live = new Set([...t.world.cloud.values()].map((e) => e.content));
+    for (const e of t.world.local.values()) if (e.kind === 'file') expect(live.has(e.content), e.content).toBe(true);
+    expect(t.step().plan.actions).toEqual([]);
+  }
+  const localShape = (t: SimTask): string[] => localPaths(t).map((p) => `${p}:${local(t, p) ?? ''}`);
+
+  it('upload: a new file where the cloud made a folder and moved a modified backed-up file into it -> the folder steps aside with the file, which gets its new version there', () => {
+    const t = inSync({ b: 'B0' }, 'upload');
+    userWriteLocal(t.world, 'a', 'A');
+    userWriteLocal(t.world, 'b', 'B1');
+    userMkdirCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a/y.txt');
+    const before = localShape(t);
+    sync(t);
+    expect(cloud(t, 'a')).toBe('A');
+    expect(cloud(t, 'a (conflict 2026-01-02 030405 laptop)/y.txt')).toBe('B1');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved folder b into a locally | moved a into b in the cloud -> b goes to the local path, a folder made for it', () => {
+    const t = inSync({ a: null, b: null }, 'upload');
+    userMoveLocal(t.world, 'b', 'a/y.txt');
+    userMoveCloud(t.world, 'a', 'b/x');
+    const before = localShape(t);
+    sync(t);
+    expect(t.world.cloud.get('a/y.txt')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved a file onto a path where the cloud made a folder and moved a modified backed-up file into it -> the folder steps aside with the file', () => {
+    const t = inSync({ 'c.txt': 'C', b: 'B0' }, 'upload');
+    userWriteLocal(t.world, 'b', 'B1');
+    userMoveLocal(t.world, 'c.txt', 'a');
+    userMkdirCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a/x');
+    const before = localShape(t);
+    sync(t);
+    expect(cloud(t, 'a')).toBe('C');
+    expect(cloud(t, 'a (conflict 2026-01-02 030405 laptop)/x')).toBe('B1');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved b away and a onto b | the cloud deleted a -> a uploaded again at b, b moved (not stepped aside)', () => {
+    const t = inSync({ a: 'A', b: 'B' }, 'upload');
+    const idB = cloudId(t, 'b');
+    userMoveLocal(t.world, 'b', 'c.txt');
+    userMoveLocal(t.world, 'a', 'b');
+    userDeleteCloud(t.world, 'a');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([]);
+    expect(cloud(t, 'b')).toBe('A');
+    expect(cloudId(t, 'c.txt')).toBe(idB);
+    expectBackedUp(t, before);
+  });
+
+  it('upload, deleteInCloud: deleted a file and moved a folder onto its name | the cloud deleted the folder -> the folder is made again at its local path', () => {
+    const t = inSync({ 'c.txt': 'C', b: null }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'c.txt');
+    userMoveLocal(t.world, 'b', 'c.txt');
+    userDeleteCloud(t.world, 'b');
+    const before = localShape(t);
+    sync(t);
+    expect(t.world.cloud.get('c.txt')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved folder a to b | the cloud made folders b and b/x -> b steps aside once, carrying b/x (b/x itself is not renamed)', () => {
+    const t = inSync({ a: null, 'a/x': 'X' }, 'upload');
+    userMoveLocal(t.world, 'a', 'b');
+    userMkdirCloud(t.world, 'b');
+    userMkdirCloud(t.world, 'b/x');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.flatMap((a) => (a.op === 'conflict-rename' ? [a.from] : []))).toEqual(['b']);
+    expect(cloud(t, 'b/x')).toBe('X');
+    expect(t.world.cloud.get('b (conflict 2026-01-02 030405 laptop)/x')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved a into b locally | moved b into a in the cloud -> a goes to its local path b/x', () => {
+    const t = inSync({ a: null, b: null }, 'upload');
+    userMoveLocal(t.world, 'a', 'b/x');
+    userMoveCloud(t.world, 'b', 'a/x');
+    const before = localShape(t);
+    sync(t);
+    expect(t.world.cloud.get('b/x')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
 });

@@ -401,6 +401,11 @@ export function planActions(input: PlanInput): Plan {
       if (c !== undefined) pushDownload(finalPath('cloud', aside), c, null, rule);
     }
   };
+  /** Whether the pre-plan entry at `path` on `side` is neither leaving nor inside something leaving. */
+  const stays = (side: Side, path: RelPath): boolean => {
+    for (let q = path; q !== ''; q = parentOf(q)) if (leaving[side].has(q)) return false;
+    return true;
+  };
   /** What `side` holds at final path `t` once the planned moves and removals are done (pre-plan entries only). */
   const occupantAt = (side: Side, t: RelPath): { pre: RelPath; kind: 'file' | 'dir'; id: string } | null => {
     let pre = t;
@@ -483,6 +488,8 @@ export function planActions(input: PlanInput): Plan {
     return joinRel(rewrite(plannedMoves[side], parent), baseName(path));
   };
 
+  // Upload-mode new versions whose cloud path is final only after the new entries are handled.
+  const afterFresh: (() => void)[] = [];
   const conflictPolicy = options.conflicts;
   const ends = new Set<RelPath>();
   const decide = (it: Item): void => {
@@ -516,6 +523,9 @@ export function planActions(input: PlanInput): Plan {
     if (c === null || cp === null) {
       // SPEC 2.2: the cloud deleted an item this task uploaded: upload it again.
       const t = uploadTarget(lp);
+      // An item the cloud holds here may be moving away (decided later in canonical order).
+      const mover = byCloud.get(t);
+      if (mover !== undefined && mover.state === 'new') decide(mover);
       const at = occupantAt('cloud', t);
       const live = at === null ? null : (getC(at.pre) ?? null);
       // Something else now holds (or moves to) the path in the cloud: a file in place takes a new
@@ -541,18 +551,35 @@ export function planActions(input: PlanInput): Plan {
       // So does a followed item whose local file is gone (its backup stays, under a conflict name).
       const holder = byCloud.get(to);
       if (holder !== undefined && holder.state === 'new') decide(holder);
-      if (to !== cp && occupant !== undefined && occupant.id !== c.id && !leaving.cloud.has(to) && (holder === undefined || holder.l === null)) {
+      if (to !== cp && occupant !== undefined && occupant.id !== c.id && stays('cloud', to) && (holder === undefined || holder.l === null)) {
         stepAside('cloud', to, 'upload/move');
       }
+      // The local parent may hold nothing in the cloud (its item was moved elsewhere there).
+      if (to !== cp) ensureParents('cloud', to, 'upload/move');
       if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
     } else {
       where = finalPath('cloud', cp);
       // The cloud moved the item onto a path the local side uses for something else: that path
       // must hold the local entry's backup, so the followed item steps aside (still followed by id).
+      let pre = cp;
       if (where !== lp && getL(where) !== undefined) {
         const aside = stepAside('cloud', where, 'upload/cloud-moved-onto-local-path');
-        if (aside !== null) where = aside;
+        if (aside !== null) {
+          where = aside;
+          pre = aside;
+        }
       }
+      it.t = where;
+      if (it.ls === 'changed') {
+        // A new version where the followed item is once every step aside is known: a new local
+        // entry handled later may still move one of its cloud folders aside.
+        const pinned = pre;
+        noteCreate('cloud', where);
+        afterFresh.push(() => {
+          pushUpload(finalPath('cloud', pinned), l, c, 'upload/modify', lp);
+        });
+      }
+      return;
     }
     it.t = where;
     if (it.ls === 'changed') {
@@ -560,10 +587,10 @@ export function planActions(input: PlanInput): Plan {
       if (lp !== a && where === lp) return;
     }
     // Keep the synced record keyed by the local path when the move re-keyed it elsewhere.
-    if (it.lMoved && where !== lp && it.ls !== 'changed') {
+    if (where !== lp && it.ls !== 'changed') {
       early.push({ op: 'forget', path: a, rule: 'upload/move' });
     }
-    if (it.lMoved && cp !== a && it.ls !== 'changed') {
+    if (cp !== a && it.ls !== 'changed') {
       early.push({ op: 'forget', path: a, rule: 'upload/move' });
       late.push({ op: 'link', path: where, local: l, cloud: c, rule: 'upload/move' });
     }
@@ -781,11 +808,8 @@ export function planActions(input: PlanInput): Plan {
         else if (l.kind === 'file') pushUpload(t, l, occupant, 'first-sync/different-content');
         else late.push({ op: 'link', path: t, local: l, cloud: occupant, rule: 'first-sync/folder-folder' });
       } else {
-        // Upload mode never touches the local side: the cloud entry steps aside.
-        const aside = conflictName(t);
-        early.push({ op: 'conflict-rename', side: 'cloud', from: t, to: aside, rule: 'first-sync/file-vs-folder' });
-        leaving.cloud.add(t);
-        pushUpload(t, l, null, 'first-sync/file-vs-folder');
+        // Upload mode never touches the local side: the cloud entry steps aside (with what is in it).
+        if (stepAside('cloud', t, 'first-sync/file-vs-folder') !== null) pushUpload(t, l, null, 'first-sync/file-vs-folder');
       }
       return;
     }
@@ -869,6 +893,8 @@ export function planActions(input: PlanInput): Plan {
       handleFresh(tl ?? tc ?? key, f.l, f.lp, f.c, f.cp);
     }
   }
+
+  for (const f of afterFresh) f();
 
   // ---- mass-delete guard (SPEC 5).
   const liveStructural = structural.filter((x) => !cancelled.has(x));
