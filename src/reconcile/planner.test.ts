@@ -211,6 +211,76 @@ describe('SPEC 2.1 two-way: concurrent changes', () => {
     expectConverged(t);
   });
 
+  describe('file | folder: the FILE is renamed in every variant', () => {
+    const CONFLICT = 'n (conflict 2026-01-02 030405 laptop)';
+    const renames = (actions: readonly Action[]): string[] => actions.flatMap((a) => (a.op === 'conflict-rename' ? [`${a.side}:${a.from}:${a.rule}`] : []));
+
+    it('synced file: modified locally | replaced by a folder in the cloud -> the local file steps aside, the folder takes the path', () => {
+      const t = inSync({ n: 'v1' });
+      userWriteLocal(t.world, 'n', 'v2');
+      userDeleteCloud(t.world, 'n');
+      userMkdirCloud(t.world, 'n');
+      userWriteCloud(t.world, 'n/inner.txt', 'I');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual(['local:n:two-way/concurrent/file-vs-folder']);
+      expect(t.world.local.get('n')?.kind).toBe('dir');
+      expect(local(t, 'n/inner.txt')).toBe('I');
+      expect(cloud(t, CONFLICT)).toBe('v2');
+      expectConverged(t);
+    });
+
+    it('synced file: replaced by a folder locally | modified in the cloud -> the cloud file steps aside, the folder takes the path', () => {
+      const t = inSync({ n: 'v1' });
+      userDeleteLocal(t.world, 'n');
+      userMkdirLocal(t.world, 'n');
+      userWriteLocal(t.world, 'n/inner.txt', 'I');
+      userWriteCloud(t.world, 'n', 'v2');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual(['cloud:n:two-way/concurrent/file-vs-folder']);
+      expect(t.world.cloud.get('n')?.kind).toBe('dir');
+      expect(cloud(t, 'n/inner.txt')).toBe('I');
+      expect(local(t, CONFLICT)).toBe('v2');
+      expectConverged(t);
+    });
+
+    it('synced folder: replaced by a file locally | a file added inside in the cloud -> the local file steps aside, the folder survives', () => {
+      const t = inSync({ n: null, 'n/old.txt': 'O' });
+      userDeleteLocal(t.world, 'n');
+      userWriteLocal(t.world, 'n', 'file');
+      userWriteCloud(t.world, 'n/new.txt', 'N');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual([expect.stringMatching(/^local:n:/)]);
+      expect(local(t, 'n/new.txt')).toBe('N');
+      expect(cloud(t, CONFLICT)).toBe('file');
+      expect(cloud(t, 'n/old.txt')).toBeUndefined();
+      expectConverged(t);
+    });
+
+    it('synced folder: a file added inside locally | replaced by a file in the cloud -> the cloud file steps aside, the folder survives', () => {
+      const t = inSync({ n: null, 'n/old.txt': 'O' });
+      userWriteLocal(t.world, 'n/new.txt', 'N');
+      userDeleteCloud(t.world, 'n');
+      userWriteCloud(t.world, 'n', 'file');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual([expect.stringMatching(/^cloud:n:/)]);
+      expect(cloud(t, 'n/new.txt')).toBe('N');
+      expect(local(t, CONFLICT)).toBe('file');
+      expect(local(t, 'n/old.txt')).toBeUndefined();
+      expectConverged(t);
+    });
+
+    it('no synced base, first sync, both directions -> the file is renamed', () => {
+      const t = createSimTask({ terminal: 'laptop' });
+      userWriteLocal(t.world, 'n', 'file');
+      userMkdirCloud(t.world, 'n');
+      userMkdirLocal(t.world, 'm');
+      userWriteCloud(t.world, 'm', 'cloud file');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual(['cloud:m:first-sync/file-vs-folder', 'local:n:first-sync/file-vs-folder']);
+      expectConverged(t);
+    });
+  });
+
   it('moved | modified -> the modified content ends at the moved path', () => {
     const t = inSync({ 'a.txt': 'v1', 'b.txt': 'w1' });
     userMoveLocal(t.world, 'a.txt', 'moved-a.txt');
@@ -706,6 +776,41 @@ describe('regressions found by the deep property runs', () => {
     sync(t);
     expect(cloud(t, 'a')).toBe('B');
     expect(t.step().plan.actions).toEqual([]);
+  });
+
+  it('two-way: moved a file onto a path where the cloud made a folder and moved a synced file into it -> the new folder steps aside with the file inside', () => {
+    const t = inSync({ 'c.txt': 'C', b: 'B' });
+    userMoveLocal(t.world, 'c.txt', 'a');
+    userMkdirCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a/x');
+    sync(t);
+    expect(local(t, 'a')).toBe('C');
+    expect(local(t, 'a (conflict 2026-01-02 030405 laptop)/x')).toBe('B');
+    expect(localPaths(t)).not.toContain('b');
+    expectConverged(t);
+  });
+
+  it('two-way: moved folder a to b | the cloud made folders b and b/x and a file in a -> b steps aside with b/x, the file follows a', () => {
+    const t = inSync({ a: null });
+    userMoveLocal(t.world, 'a', 'b');
+    userMkdirCloud(t.world, 'b');
+    userWriteCloud(t.world, 'a/x', 'X');
+    userMkdirCloud(t.world, 'b/x');
+    sync(t);
+    expect(local(t, 'b/x')).toBe('X');
+    expect(t.world.local.get('b (conflict 2026-01-02 030405 laptop)/x')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
+  it('two-way: deleted a file and moved a folder onto its name (a later name) | modified the file in the cloud -> the file steps aside, the folder keeps its record', () => {
+    const t = inSync({ b: 'B0', 'c.txt': null });
+    userDeleteLocal(t.world, 'b');
+    userMoveLocal(t.world, 'c.txt', 'b');
+    userWriteCloud(t.world, 'b', 'B1');
+    sync(t);
+    expect(t.world.local.get('b')?.kind).toBe('dir');
+    expect(local(t, 'b (conflict 2026-01-02 030405 laptop)')).toBe('B1');
+    expectConverged(t);
   });
 
   /** Upload mode: every action succeeded, the local side is untouched, every local file is live in the cloud, and planning again plans nothing. */

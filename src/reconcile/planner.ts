@@ -484,8 +484,26 @@ export function planActions(input: PlanInput): Plan {
       const owner = owners.get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
       else if (owner !== undefined && owner.state === 'busy') sawCycle = true;
+      else if (owner === undefined && !upload) freshAncestor(side, q);
     }
     return joinRel(rewrite(plannedMoves[side], parent), baseName(path));
+  };
+  /**
+   * A new folder on `side` that a synced item moved on the other side will claim steps aside now,
+   * before anything inside it is placed: what it holds goes with it (it would otherwise be placed
+   * inside the moved item).
+   */
+  const freshAncestor = (side: Side, q: RelPath): void => {
+    const e = at(q);
+    const here = side === 'local' ? e.l : e.c;
+    if (here === undefined) return;
+    const moves = side === 'local' ? lm : cm;
+    const movesInv = side === 'local' ? lmInv : cmInv;
+    if (movesInv.has(q) || (e.s !== undefined && e.s.kind === here.kind && !moves.has(q))) return;
+    const claimant = (side === 'local' ? byCloud : byLocal).get(q);
+    if (claimant === undefined) return;
+    if (claimant.state === 'new') decide(claimant);
+    if (ends.has(q) && (claimant.keepLocal || claimant.keepCloud) && claimant.t === q) stepAsideSynced(side, q, 'two-way/concurrent/created-vs-moved');
   };
 
   // Upload-mode new versions whose cloud path is final only after the new entries are handled.
@@ -608,16 +626,22 @@ export function planActions(input: PlanInput): Plan {
       if (cs === 'changed') {
         // SPEC 2.1: deleted vs modified: the modification wins, restored locally.
         let t = finalPath('cloud', cp);
-        if (ends.has(t)) {
-          // Another item ends here: this one steps aside in the cloud and is restored under that name.
-          const aside = stepAside('cloud', cp, 'two-way/concurrent/deleted-vs-modified');
+        // An item the local side holds at that path is placed first (it may stay, or move away).
+        const occupant = byLocal.get(t);
+        if (occupant !== undefined && occupant.state === 'new') decide(occupant);
+        // Another item ends here, or a folder stays here locally (SPEC 2.1 file | folder: the file
+        // is renamed): this one steps aside in the cloud and is restored under that name.
+        const folder = !ends.has(t) && s.kind === 'file' && getL(t)?.kind === 'dir' && stays('local', t);
+        const rule = folder ? 'two-way/concurrent/file-vs-folder' : 'two-way/concurrent/deleted-vs-modified';
+        if (ends.has(t) || folder) {
+          const aside = stepAside('cloud', cp, rule);
           if (aside === null) return;
           t = finalPath('cloud', aside);
         }
         ends.add(t);
         it.t = t;
-        pushDownload(t, c, null, 'two-way/concurrent/deleted-vs-modified');
-        if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/deleted-vs-modified' });
+        pushDownload(t, c, null, rule);
+        if (t !== a) early.push({ op: 'forget', path: a, rule });
         return;
       }
       it.keepCloud = false;
@@ -629,15 +653,20 @@ export function planActions(input: PlanInput): Plan {
       if (ls === 'changed') {
         // SPEC 2.1: modified vs deleted: the local content is uploaded again.
         let t = finalPath('local', lp);
-        if (ends.has(t)) {
-          const aside = stepAside('local', lp, 'two-way/concurrent/modified-vs-deleted');
+        const occupant = byCloud.get(t);
+        if (occupant !== undefined && occupant.state === 'new') decide(occupant);
+        // As above: another item ends here, or a folder stays here in the cloud (the file steps aside).
+        const folder = !ends.has(t) && s.kind === 'file' && getC(t)?.kind === 'dir' && stays('cloud', t);
+        const rule = folder ? 'two-way/concurrent/file-vs-folder' : 'two-way/concurrent/modified-vs-deleted';
+        if (ends.has(t) || folder) {
+          const aside = stepAside('local', lp, rule);
           if (aside === null) return;
           t = finalPath('local', aside);
         }
         ends.add(t);
         it.t = t;
-        pushUpload(t, l, null, 'two-way/concurrent/modified-vs-deleted');
-        if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/modified-vs-deleted' });
+        pushUpload(t, l, null, rule);
+        if (t !== a) early.push({ op: 'forget', path: a, rule });
         return;
       }
       it.keepLocal = false;
