@@ -813,6 +813,28 @@ describe('regressions found by the deep property runs', () => {
     expectConverged(t);
   });
 
+  it('two-way: moved a file out to the top as a | moved its folder b to a in the cloud -> the file waits (parked) until the folder is at a, then follows the cloud', () => {
+    const t = inSync({ b: null, 'b/a': null, 'b/a/x': 'X' });
+    userMoveLocal(t.world, 'b/a/x', 'a');
+    userMoveCloud(t.world, 'b', 'a');
+    const actions = sync(t);
+    expect(actions.map((a) => (a.op === 'local-move' ? `${a.from}>${a.to}` : a.op))).toEqual([`a>${TEMP_PREFIX}move-a`, 'b>a', `${TEMP_PREFIX}move-a>a/a/x`]);
+    expect(local(t, 'a/a/x')).toBe('X');
+    expectConverged(t);
+  });
+
+  it('two-way: the cloud moved folder a to b and made new folders a and a/b -> the synced file a/b moves with its folder, not renamed', () => {
+    const t = inSync({ a: null, 'a/b': 'F' });
+    userMoveCloud(t.world, 'a', 'b');
+    userMkdirCloud(t.world, 'a');
+    userMkdirCloud(t.world, 'a/b');
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([]);
+    expect(local(t, 'b/b')).toBe('F');
+    expect(t.world.local.get('a/b')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
   /** Upload mode: every action succeeded, the local side is untouched, every local file is live in the cloud, and planning again plans nothing. */
   function expectBackedUp(t: SimTask, before: string[]): void {
     expect(localPaths(t).map((p) => `${p}:${local(t, p) ?? ''}`)).toEqual(before);
@@ -903,6 +925,31 @@ describe('regressions found by the deep property runs', () => {
     const before = localShape(t);
     sync(t);
     expect(t.world.cloud.get('b/x')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: the cloud moved a followed folder into a, where the local side made a folder of that name and moved a away -> the followed folder steps aside where it is', () => {
+    const t = inSync({ 'c.txt': null, a: null }, 'upload');
+    userMkdirLocal(t.world, 'a/y.txt');
+    userMoveLocal(t.world, 'a', 'b');
+    userMoveCloud(t.world, 'c.txt', 'a/y.txt');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([expect.objectContaining({ side: 'cloud', from: 'a/y.txt', rule: 'upload/cloud-moved-onto-local-path' })]);
+    expect(t.world.cloud.get('b/y (conflict 2026-01-02 030405 laptop).txt')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved file b into folder a, made a folder b and moved a into it -> the file is parked, not renamed, and keeps its record', () => {
+    const t = inSync({ b: 'B', a: null }, 'upload');
+    const idB = cloudId(t, 'b');
+    userMoveLocal(t.world, 'b', 'a/b');
+    userMkdirLocal(t.world, 'b');
+    userMoveLocal(t.world, 'a', 'b/x');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([]);
+    expect(cloudId(t, 'b/x/b')).toBe(idB);
     expectBackedUp(t, before);
   });
 });

@@ -313,7 +313,11 @@ export function planActions(input: PlanInput): Plan {
     // A file (or a stale entry) where a needed folder goes steps aside: both are kept.
     for (const q of missing) {
       const here = side === 'local' ? getL(q) : getC(q);
-      if (here !== undefined && here.kind !== 'dir' && !leaving[side].has(q)) stepAsideSynced(side, q, rule);
+      if (here === undefined || here.kind === 'dir' || leaving[side].has(q)) continue;
+      // A synced item there may be moving away: place it first.
+      const holder = (side === 'local' ? byLocal : byCloud).get(q);
+      if (holder !== undefined && holder.state === 'new') decide(holder);
+      if (!leaving[side].has(q)) stepAsideSynced(side, q, rule);
     }
     for (const q of missing.reverse()) {
       structural.push({ kind: 'mkdir', side, path: q, rule });
@@ -494,6 +498,8 @@ export function planActions(input: PlanInput): Plan {
    * inside the moved item).
    */
   const freshAncestor = (side: Side, q: RelPath): void => {
+    // A new entry is a changed path: anything not dirty is not new.
+    if (!seen.has(q)) return;
     const e = at(q);
     const here = side === 'local' ? e.l : e.c;
     if (here === undefined) return;
@@ -573,7 +579,11 @@ export function planActions(input: PlanInput): Plan {
         stepAside('cloud', to, 'upload/move');
       }
       // The local parent may hold nothing in the cloud (its item was moved elsewhere there).
-      if (to !== cp) ensureParents('cloud', to, 'upload/move');
+      // The moving item itself is not in the way of those folders (it leaves, parked if need be).
+      if (to !== cp && problem(to) === null) {
+        leaving.cloud.add(cp);
+        ensureParents('cloud', to, 'upload/move');
+      }
       if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
     } else {
       where = finalPath('cloud', cp);
@@ -581,9 +591,10 @@ export function planActions(input: PlanInput): Plan {
       // must hold the local entry's backup, so the followed item steps aside (still followed by id).
       let pre = cp;
       if (where !== lp && getL(where) !== undefined) {
-        const aside = stepAside('cloud', where, 'upload/cloud-moved-onto-local-path');
+        // Renamed where it is now (before the moves of its folders), named by its pre-plan path.
+        const aside = stepAside('cloud', cp, 'upload/cloud-moved-onto-local-path');
         if (aside !== null) {
-          where = aside;
+          where = finalPath('cloud', aside);
           pre = aside;
         }
       }
@@ -889,7 +900,7 @@ export function planActions(input: PlanInput): Plan {
     }
     if (l !== null && lp !== null) {
       const occupant = getC(t);
-      if (occupant !== undefined && !leaving.cloud.has(t) && occupant.kind !== l.kind && occupant.kind === 'file' && l.kind === 'dir') {
+      if (occupant !== undefined && stays('cloud', t) && occupant.kind !== l.kind && occupant.kind === 'file' && l.kind === 'dir') {
         // A synced cloud file the other side kept (e.g. modified) where a local folder now is.
         const aside = conflictName(t);
         early.push({ op: 'conflict-rename', side: 'cloud', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
@@ -901,7 +912,7 @@ export function planActions(input: PlanInput): Plan {
     }
     if (c !== null && cp !== null) {
       const occupant = getL(t);
-      if (occupant !== undefined && !leaving.local.has(t) && occupant.kind !== c.kind && occupant.kind === 'file' && c.kind === 'dir') {
+      if (occupant !== undefined && stays('local', t) && occupant.kind !== c.kind && occupant.kind === 'file' && c.kind === 'dir') {
         const aside = conflictName(t);
         early.push({ op: 'conflict-rename', side: 'local', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
         leaving.local.add(t);
@@ -1071,8 +1082,11 @@ function orderStructural(steps: readonly Structural[], before: readonly Action[]
           for (let q = parentOf(x.path); q !== ''; q = parentOf(q)) if (movingTo[other].has(q)) return false;
           return true;
         }
-        case 'move':
-          return !creating[x.side].has(parentOf(x.to)) && !(freeing[x.side].has(x.to) && current(x.side, x.pre) !== x.to);
+        case 'move': {
+          // Waits while any folder above the destination is still to be made or moved there.
+          for (let q = parentOf(x.to); q !== ''; q = parentOf(q)) if (creating[x.side].has(q)) return false;
+          return !(freeing[x.side].has(x.to) && current(x.side, x.pre) !== x.to);
+        }
         case 'rmdir':
           return !freeingBelow[x.side].has(current(x.side, x.pre));
         default:
