@@ -47,6 +47,11 @@ export interface Plan {
 }
 
 const PLAIN_ASCII = /^[\x20-\x7e]+$/;
+/**
+ * A path every segment of which is plain printable ASCII, 1 to 255 characters, not '.' or '..':
+ * valid on Linux (`pathLimit: 'none'`) as it is, checked with one test and no split.
+ */
+const PLAIN_PATH = /^(?!(?:.*\/)?\.\.?(?:\/|$))(?:[\x20-\x2e\x30-\x7e]{1,255}\/)*[\x20-\x2e\x30-\x7e]{1,255}$/;
 
 /**
  * With no include or exclude patterns only the built-in ignores apply, and each is a plain
@@ -59,16 +64,10 @@ export function builtInMatcher(filters: TaskOptions['filters']): ((path: RelPath
   if (filters.include.length > 0 || filters.exclude.length > 0) return null;
   if (!BUILT_IN_IGNORES.every((p) => /^[^/\\[\]!?]+$/.test(p) && !p.includes('**'))) return null;
   const glob = (p: string): string => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
-  const re = new RegExp(`^(?:${BUILT_IN_IGNORES.map(glob).join('|')})$`, 'i');
-  return (path) => {
-    let start = 0;
-    for (;;) {
-      const end = path.indexOf('/', start);
-      if (re.test(end < 0 ? path.slice(start) : path.slice(start, end))) return true;
-      if (end < 0) return false;
-      start = end + 1;
-    }
-  };
+  // No glob part matches '/', so a match between two segment boundaries is a whole segment:
+  // one test over the whole path, with no substring per segment.
+  const re = new RegExp(`(?:^|/)(?:${BUILT_IN_IGNORES.map(glob).join('|')})(?:/|$)`, 'i');
+  return (path) => re.test(path);
 }
 
 /** Windows' MAX_PATH, applied to the full local path when `pathLimit` is `windows` (ADR 0010). */
@@ -204,6 +203,8 @@ export function planActions(input: PlanInput): Plan {
   const cands = sortRelPaths([...seen]);
   // Each candidate's entries, read once: the loops below index these instead of looking paths up.
   const candEntries = cands.map(at);
+  // Whether any candidate is a folder on some tree: only then can a candidate be an ancestor of another path.
+  const candidateDirs = candEntries.some((e) => e.l?.kind === 'dir' || e.c?.kind === 'dir' || e.s?.kind === 'dir');
 
   // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
   const goneLocal = new Map<string, RelPath>();
@@ -270,6 +271,7 @@ export function planActions(input: PlanInput): Plan {
     return p;
   };
   const problem = (path: RelPath): { reason: 'bad-name' | 'path-too-long'; message: string } | null => {
+    if (options.pathLimit === 'none' && PLAIN_PATH.test(path)) return null;
     for (const seg of path.split('/')) {
       const p = segmentProblem(seg);
       if (p !== null) return { reason: 'bad-name', message: `The name "${seg}" cannot be held on the other side (${p}); rename it.` };
@@ -482,9 +484,12 @@ export function planActions(input: PlanInput): Plan {
   // Read through a call: the flag is set inside finalPath, which flow analysis does not follow.
   const cycleSeen = (): boolean => sawCycle;
   const finalPath = (side: Side, path: RelPath): RelPath => {
+    // Only a candidate folder can own an ancestor (decide it, or step a new one aside), and only a
+    // planned move changes where a path ends: with neither, the path ends where it is.
+    if (!candidateDirs && plannedMoves[side].size === 0) return path;
     const parent = parentOf(path);
     const owners = side === 'local' ? byLocal : byCloud;
-    for (let q = parent; q !== ''; q = parentOf(q)) {
+    for (let q = candidateDirs ? parent : ''; q !== ''; q = parentOf(q)) {
       const owner = owners.get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
       else if (owner !== undefined && owner.state === 'busy') sawCycle = true;
