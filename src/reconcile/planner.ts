@@ -161,7 +161,6 @@ function rewrite(moves: ReadonlyMap<RelPath, RelPath>, path: RelPath): RelPath {
  */
 export function planActions(input: PlanInput): Plan {
   const { trees, mode, options } = input;
-  const filter = createPathFilter(options.filters);
   const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
   const upload = mode === 'upload';
 
@@ -189,7 +188,9 @@ export function planActions(input: PlanInput): Plan {
   // identically to both sides).
   const maxSize = options.filters.maxFileSize;
   const builtInOnly = builtInMatcher(options.filters);
-  const ignores = (p: RelPath, kind: EntryKind): boolean => (builtInOnly === null ? filter.ignores(p, kind, 0) : builtInOnly(p));
+  // The gitignore engine is built only when user patterns need it.
+  const filter = builtInOnly === null ? createPathFilter(options.filters) : null;
+  const ignores = (p: RelPath, kind: EntryKind): boolean => (filter !== null ? filter.ignores(p, kind, 0) : builtInOnly !== null && builtInOnly(p));
   const ignored = (p: RelPath): boolean => {
     const { l, c, s } = at(p);
     // Unrolled over the three entries (no array per path).
