@@ -835,6 +835,17 @@ describe('regressions found by the deep property runs', () => {
     expectConverged(t);
   });
 
+  it('two-way: made b/a/x and moved b into a locally | deleted a in the cloud -> a survives, and the new folder is made after b moves in', () => {
+    const t = inSync({ a: null, b: null, 'b/a': null });
+    userMkdirLocal(t.world, 'b/a/x');
+    userMoveLocal(t.world, 'b', 'a/x');
+    userDeleteCloud(t.world, 'a');
+    const actions = sync(t);
+    expect(actions.map((a) => a.op)).toEqual(['cloud-mkdir', 'cloud-move', 'cloud-mkdir']);
+    expect(t.world.cloud.get('a/x/a/x')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
   /** Upload mode: every action succeeded, the local side is untouched, every local file is live in the cloud, and planning again plans nothing. */
   function expectBackedUp(t: SimTask, before: string[]): void {
     expect(localPaths(t).map((p) => `${p}:${local(t, p) ?? ''}`)).toEqual(before);

@@ -1081,7 +1081,9 @@ function orderStructural(steps: readonly Structural[], before: readonly Action[]
     const ready = (x: Structural): boolean => {
       switch (x.kind) {
         case 'mkdir': {
-          if (creating[x.side].has(parentOf(x.path)) || freeing[x.side].has(x.path)) return false;
+          if (freeing[x.side].has(x.path)) return false;
+          // Waits while any folder above it is still to be made or moved there.
+          for (let q = parentOf(x.path); q !== ''; q = parentOf(q)) if (creating[x.side].has(q)) return false;
           // A folder mirrored from the other side waits until that side's moves put it in place,
           // so that it is recorded as synced with both sides' entries.
           const other: Side = x.side === 'local' ? 'cloud' : 'local';
