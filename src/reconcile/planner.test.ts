@@ -964,6 +964,20 @@ describe('regressions found by the deep property runs', () => {
     expectBackedUp(t, before);
   });
 
+  it('upload: moved a/y.txt out, deleted folder a and made a file a -> the cloud folder steps aside and the moved file keeps its record', () => {
+    const t = inSync({ a: null, 'a/y.txt': 'Y' }, 'upload');
+    const id = cloudId(t, 'a/y.txt');
+    userMoveLocal(t.world, 'a/y.txt', 'c.txt');
+    userDeleteLocal(t.world, 'a');
+    userWriteLocal(t.world, 'a', 'A');
+    const before = localShape(t);
+    sync(t);
+    expect(cloudId(t, 'c.txt')).toBe(id);
+    expect(cloud(t, 'a')).toBe('A');
+    expect(t.trees.paths('synced')).toEqual(['a', 'c.txt']);
+    expectBackedUp(t, before);
+  });
+
   // Known gap (ADR 0010): upload mode keys the synced tree by local path, but a cloud move re-keys
   // the synced records under its cloud source path (simulate.ts, the executor's contract). Here the
   // moved folder's cloud source is `a`, where another item's record (the file `a`) is kept, so that

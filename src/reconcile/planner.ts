@@ -617,6 +617,18 @@ export function planActions(input: PlanInput): Plan {
       return;
     }
     it.t = where;
+    if (cp === a && where !== cp) {
+      // The move re-keys the record at `a` only if it still starts there: a cloud folder above it
+      // that steps aside (decided later, for a new local entry) renames the source first.
+      const moved = where;
+      afterFresh.push(() => {
+        let renamed = false;
+        for (let q = parentOf(cp); q !== '' && !renamed; q = parentOf(q)) renamed = stepped.has(`cloud\u0000${q}`);
+        if (!renamed) return;
+        early.push({ op: 'forget', path: a, rule: 'upload/move' });
+        if (it.ls !== 'changed') late.push({ op: 'link', path: moved, local: l, cloud: c, rule: 'upload/move' });
+      });
+    }
     if (it.ls === 'changed') {
       pushUpload(where, l, c, 'upload/modify', lp);
       if (lp !== a && where === lp) return;
