@@ -978,6 +978,22 @@ describe('regressions found by the deep property runs', () => {
     expectBackedUp(t, before);
   });
 
+  it('upload: two cloud entries step aside, one inside the other -> the inner one is renamed first (renames name pre-plan paths)', () => {
+    const t = inSync({ b: null }, 'upload');
+    userWriteLocal(t.world, 'a', 'A');
+    userWriteLocal(t.world, 'b/x', 'X');
+    userMoveLocal(t.world, 'b', 'c.txt');
+    userMkdirCloud(t.world, 'a');
+    userMkdirCloud(t.world, 'b/x');
+    userMoveCloud(t.world, 'b', 'a/b');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.flatMap((a) => (a.op === 'conflict-rename' ? [a.from] : []))).toEqual(['a/b/x', 'a']);
+    expect(cloud(t, 'a')).toBe('A');
+    expect(cloud(t, 'c.txt/x')).toBe('X');
+    expectBackedUp(t, before);
+  });
+
   // Known gap (ADR 0010): upload mode keys the synced tree by local path, but a cloud move re-keys
   // the synced records under its cloud source path (simulate.ts, the executor's contract). Here the
   // moved folder's cloud source is `a`, where another item's record (the file `a`) is kept, so that

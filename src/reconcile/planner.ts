@@ -1003,8 +1003,18 @@ function actionKey(a: Action): RelPath {
 
 function sortActions(list: readonly Action[]): Action[] {
   const keyed = list.map((a) => ({ a, k: actionKey(a).replaceAll('/', '\u0000') }));
-  keyed.sort((x, y) => RANK[x.a.op] - RANK[y.a.op] || cmpStr(x.k, y.k) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
+  keyed.sort((x, y) => RANK[x.a.op] - RANK[y.a.op] || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
   return keyed.map((x) => x.a);
+}
+
+/**
+ * Canonical order with every path after the paths below it (keys with '/' mapped to NUL): conflict
+ * renames name pre-plan paths, so an entry inside a folder that also steps aside is renamed first.
+ */
+function childrenFirst(x: string, y: string): number {
+  if (y.length > x.length && y.startsWith(`${x}\u0000`)) return 1;
+  if (x.length > y.length && x.startsWith(`${y}\u0000`)) return -1;
+  return cmpStr(x, y);
 }
 
 function cmpStr(x: string, y: string): number {
