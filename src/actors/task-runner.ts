@@ -706,7 +706,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
       const now = clock.now();
-      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now, allowMassDelete });
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: options.terminal, now, allowMassDelete, rootLength: task.localRoot.length });
       if (plan.held.length > 0) trees.markDirty(plan.held);
       const actions = plan.actions.map((action) => ({ actionId: ids.next('act'), action }));
       if (actions.length === 0 && plan.guard === null) break;

@@ -132,6 +132,7 @@ export function createReplay(options: ReplayOptions = {}): Replay {
       terminal: registry.terminalName ?? '',
       now: ev.now,
       allowMassDelete: ev.allowMassDelete,
+      rootLength: task.localRoot.length,
     });
     verification.checked += 1;
     const recorded = ev.actions.map((a: PlannedAction) => a.action);

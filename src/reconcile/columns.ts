@@ -203,6 +203,24 @@ export class PackedStrings {
     return this.pre.get(slot) !== ABSENT;
   }
 
+  /** True when the string at `slot` is `value` (both absent counts), without building the stored string. */
+  equals(slot: number, value: string | undefined): boolean {
+    const p = this.pre.get(slot);
+    if (p === ABSENT) return value === undefined;
+    if (value === undefined) return false;
+    if (p === OVERFLOW) return this.overflow.get(slot) === value;
+    const prefix = this.pool.prefix(p - 2);
+    const w = this.width.get(slot);
+    if (value.length !== prefix.length + w || !value.startsWith(prefix)) return false;
+    let n = 0;
+    for (let i = prefix.length; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (!isDigit(code)) return false;
+      n = n * 10 + (code - 48);
+    }
+    return n === this.num.get(slot);
+  }
+
   /** True when this column at `slot` holds the same string as `other` at `slot` (same pool), without decoding. */
   sameAs(other: PackedStrings, slot: number): boolean {
     const p = this.pre.get(slot);

@@ -211,6 +211,76 @@ describe('SPEC 2.1 two-way: concurrent changes', () => {
     expectConverged(t);
   });
 
+  describe('file | folder: the FILE is renamed in every variant', () => {
+    const CONFLICT = 'n (conflict 2026-01-02 030405 laptop)';
+    const renames = (actions: readonly Action[]): string[] => actions.flatMap((a) => (a.op === 'conflict-rename' ? [`${a.side}:${a.from}:${a.rule}`] : []));
+
+    it('synced file: modified locally | replaced by a folder in the cloud -> the local file steps aside, the folder takes the path', () => {
+      const t = inSync({ n: 'v1' });
+      userWriteLocal(t.world, 'n', 'v2');
+      userDeleteCloud(t.world, 'n');
+      userMkdirCloud(t.world, 'n');
+      userWriteCloud(t.world, 'n/inner.txt', 'I');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual(['local:n:two-way/concurrent/file-vs-folder']);
+      expect(t.world.local.get('n')?.kind).toBe('dir');
+      expect(local(t, 'n/inner.txt')).toBe('I');
+      expect(cloud(t, CONFLICT)).toBe('v2');
+      expectConverged(t);
+    });
+
+    it('synced file: replaced by a folder locally | modified in the cloud -> the cloud file steps aside, the folder takes the path', () => {
+      const t = inSync({ n: 'v1' });
+      userDeleteLocal(t.world, 'n');
+      userMkdirLocal(t.world, 'n');
+      userWriteLocal(t.world, 'n/inner.txt', 'I');
+      userWriteCloud(t.world, 'n', 'v2');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual(['cloud:n:two-way/concurrent/file-vs-folder']);
+      expect(t.world.cloud.get('n')?.kind).toBe('dir');
+      expect(cloud(t, 'n/inner.txt')).toBe('I');
+      expect(local(t, CONFLICT)).toBe('v2');
+      expectConverged(t);
+    });
+
+    it('synced folder: replaced by a file locally | a file added inside in the cloud -> the local file steps aside, the folder survives', () => {
+      const t = inSync({ n: null, 'n/old.txt': 'O' });
+      userDeleteLocal(t.world, 'n');
+      userWriteLocal(t.world, 'n', 'file');
+      userWriteCloud(t.world, 'n/new.txt', 'N');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual([expect.stringMatching(/^local:n:/)]);
+      expect(local(t, 'n/new.txt')).toBe('N');
+      expect(cloud(t, CONFLICT)).toBe('file');
+      expect(cloud(t, 'n/old.txt')).toBeUndefined();
+      expectConverged(t);
+    });
+
+    it('synced folder: a file added inside locally | replaced by a file in the cloud -> the cloud file steps aside, the folder survives', () => {
+      const t = inSync({ n: null, 'n/old.txt': 'O' });
+      userWriteLocal(t.world, 'n/new.txt', 'N');
+      userDeleteCloud(t.world, 'n');
+      userWriteCloud(t.world, 'n', 'file');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual([expect.stringMatching(/^cloud:n:/)]);
+      expect(cloud(t, 'n/new.txt')).toBe('N');
+      expect(local(t, CONFLICT)).toBe('file');
+      expect(local(t, 'n/old.txt')).toBeUndefined();
+      expectConverged(t);
+    });
+
+    it('no synced base, first sync, both directions -> the file is renamed', () => {
+      const t = createSimTask({ terminal: 'laptop' });
+      userWriteLocal(t.world, 'n', 'file');
+      userMkdirCloud(t.world, 'n');
+      userMkdirLocal(t.world, 'm');
+      userWriteCloud(t.world, 'm', 'cloud file');
+      const actions = sync(t);
+      expect(renames(actions)).toEqual(['cloud:m:first-sync/file-vs-folder', 'local:n:first-sync/file-vs-folder']);
+      expectConverged(t);
+    });
+  });
+
   it('moved | modified -> the modified content ends at the moved path', () => {
     const t = inSync({ 'a.txt': 'v1', 'b.txt': 'w1' });
     userMoveLocal(t.world, 'a.txt', 'moved-a.txt');
@@ -474,6 +544,27 @@ describe('SPEC 5 limits', () => {
     expect(cloud(t, 'ok.txt')).toBe('ok');
   });
 
+  it('full path length counts the local folder: root + separator + relative path over 260 -> path-too-long', () => {
+    const t = inSync({}, 'two-way', { pathLimit: 'windows' });
+    // C:\Users\someone\Documents\Sync: 30 characters; 30 + 1 + 229 = 260 fits, 30 + 1 + 230 = 261 does not.
+    t.rootLength = 30;
+    const fits = `${'d'.repeat(100)}/${'f'.repeat(124)}.txt`;
+    const over = `${'d'.repeat(100)}/${'g'.repeat(125)}.txt`;
+    expect([fits.length, over.length]).toEqual([229, 230]);
+    userMkdirCloud(t.world, 'd'.repeat(100));
+    userWriteCloud(t.world, fits, 'F');
+    userWriteCloud(t.world, over, 'O');
+    const { plan } = t.step();
+    expect(plan.actions.filter((a) => a.op === 'reject')).toEqual([expect.objectContaining({ path: over, side: 'cloud', reason: 'path-too-long', rule: 'limits/path-too-long' })]);
+    expect(local(t, fits)).toBe('F');
+    expect(local(t, over)).toBeUndefined();
+    // Without the root (rootLength 0) the same relative path fits.
+    const u = inSync({}, 'two-way', { pathLimit: 'windows' });
+    userMkdirCloud(u.world, 'd'.repeat(100));
+    userWriteCloud(u.world, over, 'O');
+    expect(sync(u).filter((a) => a.op === 'reject')).toEqual([]);
+  });
+
   it('names the other side cannot hold -> that item fails with bad-name; the rest sync', () => {
     const t = inSync({}, 'two-way', { pathLimit: 'windows' });
     userWriteCloud(t.world, 'CON.txt', 'x');
@@ -685,5 +776,236 @@ describe('regressions found by the deep property runs', () => {
     sync(t);
     expect(cloud(t, 'a')).toBe('B');
     expect(t.step().plan.actions).toEqual([]);
+  });
+
+  it('two-way: moved a file onto a path where the cloud made a folder and moved a synced file into it -> the new folder steps aside with the file inside', () => {
+    const t = inSync({ 'c.txt': 'C', b: 'B' });
+    userMoveLocal(t.world, 'c.txt', 'a');
+    userMkdirCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a/x');
+    sync(t);
+    expect(local(t, 'a')).toBe('C');
+    expect(local(t, 'a (conflict 2026-01-02 030405 laptop)/x')).toBe('B');
+    expect(localPaths(t)).not.toContain('b');
+    expectConverged(t);
+  });
+
+  it('two-way: moved folder a to b | the cloud made folders b and b/x and a file in a -> b steps aside with b/x, the file follows a', () => {
+    const t = inSync({ a: null });
+    userMoveLocal(t.world, 'a', 'b');
+    userMkdirCloud(t.world, 'b');
+    userWriteCloud(t.world, 'a/x', 'X');
+    userMkdirCloud(t.world, 'b/x');
+    sync(t);
+    expect(local(t, 'b/x')).toBe('X');
+    expect(t.world.local.get('b (conflict 2026-01-02 030405 laptop)/x')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
+  it('two-way: deleted a file and moved a folder onto its name (a later name) | modified the file in the cloud -> the file steps aside, the folder keeps its record', () => {
+    const t = inSync({ b: 'B0', 'c.txt': null });
+    userDeleteLocal(t.world, 'b');
+    userMoveLocal(t.world, 'c.txt', 'b');
+    userWriteCloud(t.world, 'b', 'B1');
+    sync(t);
+    expect(t.world.local.get('b')?.kind).toBe('dir');
+    expect(local(t, 'b (conflict 2026-01-02 030405 laptop)')).toBe('B1');
+    expectConverged(t);
+  });
+
+  it('two-way: moved a file out to the top as a | moved its folder b to a in the cloud -> the file waits (parked) until the folder is at a, then follows the cloud', () => {
+    const t = inSync({ b: null, 'b/a': null, 'b/a/x': 'X' });
+    userMoveLocal(t.world, 'b/a/x', 'a');
+    userMoveCloud(t.world, 'b', 'a');
+    const actions = sync(t);
+    expect(actions.map((a) => (a.op === 'local-move' ? `${a.from}>${a.to}` : a.op))).toEqual([`a>${TEMP_PREFIX}move-a`, 'b>a', `${TEMP_PREFIX}move-a>a/a/x`]);
+    expect(local(t, 'a/a/x')).toBe('X');
+    expectConverged(t);
+  });
+
+  it('two-way: the cloud moved folder a to b and made new folders a and a/b -> the synced file a/b moves with its folder, not renamed', () => {
+    const t = inSync({ a: null, 'a/b': 'F' });
+    userMoveCloud(t.world, 'a', 'b');
+    userMkdirCloud(t.world, 'a');
+    userMkdirCloud(t.world, 'a/b');
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([]);
+    expect(local(t, 'b/b')).toBe('F');
+    expect(t.world.local.get('a/b')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
+  it('two-way: made b/a/x and moved b into a locally | deleted a in the cloud -> a survives, and the new folder is made after b moves in', () => {
+    const t = inSync({ a: null, b: null, 'b/a': null });
+    userMkdirLocal(t.world, 'b/a/x');
+    userMoveLocal(t.world, 'b', 'a/x');
+    userDeleteCloud(t.world, 'a');
+    const actions = sync(t);
+    expect(actions.map((a) => a.op)).toEqual(['cloud-mkdir', 'cloud-move', 'cloud-mkdir']);
+    expect(t.world.cloud.get('a/x/a/x')?.kind).toBe('dir');
+    expectConverged(t);
+  });
+
+  /** Upload mode: every action succeeded, the local side is untouched, every local file is live in the cloud, and planning again plans nothing. */
+  function expectBackedUp(t: SimTask, before: string[]): void {
+    expect(localPaths(t).map((p) => `${p}:${local(t, p) ?? ''}`)).toEqual(before);
+    const live = new Set([...t.world.cloud.values()].map((e) => e.content));
+    for (const e of t.world.local.values()) if (e.kind === 'file') expect(live.has(e.content), e.content).toBe(true);
+    expect(t.step().plan.actions).toEqual([]);
+  }
+  const localShape = (t: SimTask): string[] => localPaths(t).map((p) => `${p}:${local(t, p) ?? ''}`);
+
+  it('upload: a new file where the cloud made a folder and moved a modified backed-up file into it -> the folder steps aside with the file, which gets its new version there', () => {
+    const t = inSync({ b: 'B0' }, 'upload');
+    userWriteLocal(t.world, 'a', 'A');
+    userWriteLocal(t.world, 'b', 'B1');
+    userMkdirCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a/y.txt');
+    const before = localShape(t);
+    sync(t);
+    expect(cloud(t, 'a')).toBe('A');
+    expect(cloud(t, 'a (conflict 2026-01-02 030405 laptop)/y.txt')).toBe('B1');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved folder b into a locally | moved a into b in the cloud -> b goes to the local path, a folder made for it', () => {
+    const t = inSync({ a: null, b: null }, 'upload');
+    userMoveLocal(t.world, 'b', 'a/y.txt');
+    userMoveCloud(t.world, 'a', 'b/x');
+    const before = localShape(t);
+    sync(t);
+    expect(t.world.cloud.get('a/y.txt')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved a file onto a path where the cloud made a folder and moved a modified backed-up file into it -> the folder steps aside with the file', () => {
+    const t = inSync({ 'c.txt': 'C', b: 'B0' }, 'upload');
+    userWriteLocal(t.world, 'b', 'B1');
+    userMoveLocal(t.world, 'c.txt', 'a');
+    userMkdirCloud(t.world, 'a');
+    userMoveCloud(t.world, 'b', 'a/x');
+    const before = localShape(t);
+    sync(t);
+    expect(cloud(t, 'a')).toBe('C');
+    expect(cloud(t, 'a (conflict 2026-01-02 030405 laptop)/x')).toBe('B1');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved b away and a onto b | the cloud deleted a -> a uploaded again at b, b moved (not stepped aside)', () => {
+    const t = inSync({ a: 'A', b: 'B' }, 'upload');
+    const idB = cloudId(t, 'b');
+    userMoveLocal(t.world, 'b', 'c.txt');
+    userMoveLocal(t.world, 'a', 'b');
+    userDeleteCloud(t.world, 'a');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([]);
+    expect(cloud(t, 'b')).toBe('A');
+    expect(cloudId(t, 'c.txt')).toBe(idB);
+    expectBackedUp(t, before);
+  });
+
+  it('upload, deleteInCloud: deleted a file and moved a folder onto its name | the cloud deleted the folder -> the folder is made again at its local path', () => {
+    const t = inSync({ 'c.txt': 'C', b: null }, 'upload', { deleteInCloud: true });
+    userDeleteLocal(t.world, 'c.txt');
+    userMoveLocal(t.world, 'b', 'c.txt');
+    userDeleteCloud(t.world, 'b');
+    const before = localShape(t);
+    sync(t);
+    expect(t.world.cloud.get('c.txt')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved folder a to b | the cloud made folders b and b/x -> b steps aside once, carrying b/x (b/x itself is not renamed)', () => {
+    const t = inSync({ a: null, 'a/x': 'X' }, 'upload');
+    userMoveLocal(t.world, 'a', 'b');
+    userMkdirCloud(t.world, 'b');
+    userMkdirCloud(t.world, 'b/x');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.flatMap((a) => (a.op === 'conflict-rename' ? [a.from] : []))).toEqual(['b']);
+    expect(cloud(t, 'b/x')).toBe('X');
+    expect(t.world.cloud.get('b (conflict 2026-01-02 030405 laptop)/x')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved a into b locally | moved b into a in the cloud -> a goes to its local path b/x', () => {
+    const t = inSync({ a: null, b: null }, 'upload');
+    userMoveLocal(t.world, 'a', 'b/x');
+    userMoveCloud(t.world, 'b', 'a/x');
+    const before = localShape(t);
+    sync(t);
+    expect(t.world.cloud.get('b/x')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: the cloud moved a followed folder into a, where the local side made a folder of that name and moved a away -> the followed folder steps aside where it is', () => {
+    const t = inSync({ 'c.txt': null, a: null }, 'upload');
+    userMkdirLocal(t.world, 'a/y.txt');
+    userMoveLocal(t.world, 'a', 'b');
+    userMoveCloud(t.world, 'c.txt', 'a/y.txt');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([expect.objectContaining({ side: 'cloud', from: 'a/y.txt', rule: 'upload/cloud-moved-onto-local-path' })]);
+    expect(t.world.cloud.get('b/y (conflict 2026-01-02 030405 laptop).txt')?.kind).toBe('dir');
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved file b into folder a, made a folder b and moved a into it -> the file is parked, not renamed, and keeps its record', () => {
+    const t = inSync({ b: 'B', a: null }, 'upload');
+    const idB = cloudId(t, 'b');
+    userMoveLocal(t.world, 'b', 'a/b');
+    userMkdirLocal(t.world, 'b');
+    userMoveLocal(t.world, 'a', 'b/x');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.filter((a) => a.op === 'conflict-rename')).toEqual([]);
+    expect(cloudId(t, 'b/x/b')).toBe(idB);
+    expectBackedUp(t, before);
+  });
+
+  it('upload: moved a/y.txt out, deleted folder a and made a file a -> the cloud folder steps aside and the moved file keeps its record', () => {
+    const t = inSync({ a: null, 'a/y.txt': 'Y' }, 'upload');
+    const id = cloudId(t, 'a/y.txt');
+    userMoveLocal(t.world, 'a/y.txt', 'c.txt');
+    userDeleteLocal(t.world, 'a');
+    userWriteLocal(t.world, 'a', 'A');
+    const before = localShape(t);
+    sync(t);
+    expect(cloudId(t, 'c.txt')).toBe(id);
+    expect(cloud(t, 'a')).toBe('A');
+    expect(t.trees.paths('synced')).toEqual(['a', 'c.txt']);
+    expectBackedUp(t, before);
+  });
+
+  it('upload: two cloud entries step aside, one inside the other -> the inner one is renamed first (renames name pre-plan paths)', () => {
+    const t = inSync({ b: null }, 'upload');
+    userWriteLocal(t.world, 'a', 'A');
+    userWriteLocal(t.world, 'b/x', 'X');
+    userMoveLocal(t.world, 'b', 'c.txt');
+    userMkdirCloud(t.world, 'a');
+    userMkdirCloud(t.world, 'b/x');
+    userMoveCloud(t.world, 'b', 'a/b');
+    const before = localShape(t);
+    const actions = sync(t);
+    expect(actions.flatMap((a) => (a.op === 'conflict-rename' ? [a.from] : []))).toEqual(['a/b/x', 'a']);
+    expect(cloud(t, 'a')).toBe('A');
+    expect(cloud(t, 'c.txt/x')).toBe('X');
+    expectBackedUp(t, before);
+  });
+
+  // Known gap (ADR 0010): upload mode keys the synced tree by local path, but a cloud move re-keys
+  // the synced records under its cloud source path (simulate.ts, the executor's contract). Here the
+  // moved folder's cloud source is `a`, where another item's record (the file `a`) is kept, so that
+  // record moves away and the next plan uploads `a` again as a new file. Marked `fails` so that it
+  // turns red when the gap is closed (then drop `.fails`).
+  it.fails('upload (known gap): moved folder b/x locally | the cloud moved file a away and b/x onto a -> the file keeps its record', () => {
+    const t = inSync({ b: null, a: 'A', 'b/x': null }, 'upload');
+    userMoveLocal(t.world, 'b/x', 'c.txt');
+    userMoveCloud(t.world, 'a', 'b/a');
+    userMoveCloud(t.world, 'b/x', 'a');
+    const before = localShape(t);
+    sync(t);
+    expectBackedUp(t, before);
   });
 });

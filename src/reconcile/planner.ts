@@ -28,6 +28,12 @@ export interface PlanInput {
   readonly allowMassDelete?: boolean;
   /** Whether the task's first synchronization rules apply (SPEC.md section 3); default: the synced tree is empty. */
   readonly firstSync?: boolean;
+  /**
+   * Length in characters of the local folder's own full path (no trailing separator), so that
+   * `path-too-long` (SPEC 5) is checked on the full path: root, one separator, relative path.
+   * Default 0: only the relative path is counted.
+   */
+  readonly rootLength?: number;
 }
 
 /** What the planner decided. */
@@ -41,6 +47,11 @@ export interface Plan {
 }
 
 const PLAIN_ASCII = /^[\x20-\x7e]+$/;
+/**
+ * A path every segment of which is plain printable ASCII, 1 to 255 characters, not '.' or '..':
+ * valid on Linux (`pathLimit: 'none'`) as it is, checked with one test and no split.
+ */
+const PLAIN_PATH = /^(?!(?:.*\/)?\.\.?(?:\/|$))(?:[\x20-\x2e\x30-\x7e]{1,255}\/)*[\x20-\x2e\x30-\x7e]{1,255}$/;
 
 /**
  * With no include or exclude patterns only the built-in ignores apply, and each is a plain
@@ -53,19 +64,13 @@ export function builtInMatcher(filters: TaskOptions['filters']): ((path: RelPath
   if (filters.include.length > 0 || filters.exclude.length > 0) return null;
   if (!BUILT_IN_IGNORES.every((p) => /^[^/\\[\]!?]+$/.test(p) && !p.includes('**'))) return null;
   const glob = (p: string): string => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
-  const re = new RegExp(`^(?:${BUILT_IN_IGNORES.map(glob).join('|')})$`, 'i');
-  return (path) => {
-    let start = 0;
-    for (;;) {
-      const end = path.indexOf('/', start);
-      if (re.test(end < 0 ? path.slice(start) : path.slice(start, end))) return true;
-      if (end < 0) return false;
-      start = end + 1;
-    }
-  };
+  // No glob part matches '/', so a match between two segment boundaries is a whole segment:
+  // one test over the whole path, with no substring per segment.
+  const re = new RegExp(`(?:^|/)(?:${BUILT_IN_IGNORES.map(glob).join('|')})(?:/|$)`, 'i');
+  return (path) => re.test(path);
 }
 
-/** Windows' MAX_PATH, applied to the relative path when `pathLimit` is `windows` (ADR 0010). */
+/** Windows' MAX_PATH, applied to the full local path when `pathLimit` is `windows` (ADR 0010). */
 export const WINDOWS_PATH_LIMIT = 260;
 
 type Content = 'gone' | 'same' | 'changed';
@@ -156,7 +161,6 @@ function rewrite(moves: ReadonlyMap<RelPath, RelPath>, path: RelPath): RelPath {
  */
 export function planActions(input: PlanInput): Plan {
   const { trees, mode, options } = input;
-  const filter = createPathFilter(options.filters);
   const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
   const upload = mode === 'upload';
 
@@ -184,7 +188,9 @@ export function planActions(input: PlanInput): Plan {
   // identically to both sides).
   const maxSize = options.filters.maxFileSize;
   const builtInOnly = builtInMatcher(options.filters);
-  const ignores = (p: RelPath, kind: EntryKind): boolean => (builtInOnly === null ? filter.ignores(p, kind, 0) : builtInOnly(p));
+  // The gitignore engine is built only when user patterns need it.
+  const filter = builtInOnly === null ? createPathFilter(options.filters) : null;
+  const ignores = (p: RelPath, kind: EntryKind): boolean => (filter !== null ? filter.ignores(p, kind, 0) : builtInOnly !== null && builtInOnly(p));
   const ignored = (p: RelPath): boolean => {
     const { l, c, s } = at(p);
     // Unrolled over the three entries (no array per path).
@@ -198,6 +204,8 @@ export function planActions(input: PlanInput): Plan {
   const cands = sortRelPaths([...seen]);
   // Each candidate's entries, read once: the loops below index these instead of looking paths up.
   const candEntries = cands.map(at);
+  // Whether any candidate is a folder on some tree: only then can a candidate be an ancestor of another path.
+  const candidateDirs = candEntries.some((e) => e.l?.kind === 'dir' || e.c?.kind === 'dir' || e.s?.kind === 'dir');
 
   // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
   const goneLocal = new Map<string, RelPath>();
@@ -250,6 +258,8 @@ export function planActions(input: PlanInput): Plan {
   const leaving: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
   const usedNames = new Set<RelPath>();
 
+  const rootLength = input.rootLength ?? 0;
+  const fullLength = (path: RelPath): number => (rootLength > 0 ? rootLength + 1 + path.length : path.length);
   const segmentProblems = new Map<string, ReturnType<typeof nameProblem>>();
   const segmentProblem = (seg: string): ReturnType<typeof nameProblem> => {
     // Plain ASCII names are valid on Linux whatever they hold (but '.', '..' and NUL): skip the full check.
@@ -262,12 +272,13 @@ export function planActions(input: PlanInput): Plan {
     return p;
   };
   const problem = (path: RelPath): { reason: 'bad-name' | 'path-too-long'; message: string } | null => {
+    if (options.pathLimit === 'none' && PLAIN_PATH.test(path)) return null;
     for (const seg of path.split('/')) {
       const p = segmentProblem(seg);
       if (p !== null) return { reason: 'bad-name', message: `The name "${seg}" cannot be held on the other side (${p}); rename it.` };
     }
-    if (options.pathLimit === 'windows' && path.length > WINDOWS_PATH_LIMIT) {
-      return { reason: 'path-too-long', message: `The path is longer than ${WINDOWS_PATH_LIMIT} characters; shorten it.` };
+    if (options.pathLimit === 'windows' && fullLength(path) > WINDOWS_PATH_LIMIT) {
+      return { reason: 'path-too-long', message: `The full path is ${fullLength(path)} characters, longer than ${WINDOWS_PATH_LIMIT}; shorten it.` };
     }
     return null;
   };
@@ -305,7 +316,11 @@ export function planActions(input: PlanInput): Plan {
     // A file (or a stale entry) where a needed folder goes steps aside: both are kept.
     for (const q of missing) {
       const here = side === 'local' ? getL(q) : getC(q);
-      if (here !== undefined && here.kind !== 'dir' && !leaving[side].has(q)) stepAsideSynced(side, q, rule);
+      if (here === undefined || here.kind === 'dir' || leaving[side].has(q)) continue;
+      // A synced item there may be moving away: place it first.
+      const holder = (side === 'local' ? byLocal : byCloud).get(q);
+      if (holder !== undefined && holder.state === 'new') decide(holder);
+      if (!leaving[side].has(q)) stepAsideSynced(side, q, rule);
     }
     for (const q of missing.reverse()) {
       structural.push({ kind: 'mkdir', side, path: q, rule });
@@ -393,6 +408,11 @@ export function planActions(input: PlanInput): Plan {
       if (c !== undefined) pushDownload(finalPath('cloud', aside), c, null, rule);
     }
   };
+  /** Whether the pre-plan entry at `path` on `side` is neither leaving nor inside something leaving. */
+  const stays = (side: Side, path: RelPath): boolean => {
+    for (let q = path; q !== ''; q = parentOf(q)) if (leaving[side].has(q)) return false;
+    return true;
+  };
   /** What `side` holds at final path `t` once the planned moves and removals are done (pre-plan entries only). */
   const occupantAt = (side: Side, t: RelPath): { pre: RelPath; kind: 'file' | 'dir'; id: string } | null => {
     let pre = t;
@@ -465,16 +485,41 @@ export function planActions(input: PlanInput): Plan {
   // Read through a call: the flag is set inside finalPath, which flow analysis does not follow.
   const cycleSeen = (): boolean => sawCycle;
   const finalPath = (side: Side, path: RelPath): RelPath => {
+    // Only a candidate folder can own an ancestor (decide it, or step a new one aside), and only a
+    // planned move changes where a path ends: with neither, the path ends where it is.
+    if (!candidateDirs && plannedMoves[side].size === 0) return path;
     const parent = parentOf(path);
     const owners = side === 'local' ? byLocal : byCloud;
-    for (let q = parent; q !== ''; q = parentOf(q)) {
+    for (let q = candidateDirs ? parent : ''; q !== ''; q = parentOf(q)) {
       const owner = owners.get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
       else if (owner !== undefined && owner.state === 'busy') sawCycle = true;
+      else if (owner === undefined && !upload) freshAncestor(side, q);
     }
     return joinRel(rewrite(plannedMoves[side], parent), baseName(path));
   };
+  /**
+   * A new folder on `side` that a synced item moved on the other side will claim steps aside now,
+   * before anything inside it is placed: what it holds goes with it (it would otherwise be placed
+   * inside the moved item).
+   */
+  const freshAncestor = (side: Side, q: RelPath): void => {
+    // A new entry is a changed path: anything not dirty is not new.
+    if (!seen.has(q)) return;
+    const e = at(q);
+    const here = side === 'local' ? e.l : e.c;
+    if (here === undefined) return;
+    const moves = side === 'local' ? lm : cm;
+    const movesInv = side === 'local' ? lmInv : cmInv;
+    if (movesInv.has(q) || (e.s !== undefined && e.s.kind === here.kind && !moves.has(q))) return;
+    const claimant = (side === 'local' ? byCloud : byLocal).get(q);
+    if (claimant === undefined) return;
+    if (claimant.state === 'new') decide(claimant);
+    if (ends.has(q) && (claimant.keepLocal || claimant.keepCloud) && claimant.t === q) stepAsideSynced(side, q, 'two-way/concurrent/created-vs-moved');
+  };
 
+  // Upload-mode new versions whose cloud path is final only after the new entries are handled.
+  const afterFresh: (() => void)[] = [];
   const conflictPolicy = options.conflicts;
   const ends = new Set<RelPath>();
   const decide = (it: Item): void => {
@@ -508,6 +553,9 @@ export function planActions(input: PlanInput): Plan {
     if (c === null || cp === null) {
       // SPEC 2.2: the cloud deleted an item this task uploaded: upload it again.
       const t = uploadTarget(lp);
+      // An item the cloud holds here may be moving away (decided later in canonical order).
+      const mover = byCloud.get(t);
+      if (mover !== undefined && mover.state === 'new') decide(mover);
       const at = occupantAt('cloud', t);
       const live = at === null ? null : (getC(at.pre) ?? null);
       // Something else now holds (or moves to) the path in the cloud: a file in place takes a new
@@ -533,29 +581,63 @@ export function planActions(input: PlanInput): Plan {
       // So does a followed item whose local file is gone (its backup stays, under a conflict name).
       const holder = byCloud.get(to);
       if (holder !== undefined && holder.state === 'new') decide(holder);
-      if (to !== cp && occupant !== undefined && occupant.id !== c.id && !leaving.cloud.has(to) && (holder === undefined || holder.l === null)) {
+      if (to !== cp && occupant !== undefined && occupant.id !== c.id && stays('cloud', to) && (holder === undefined || holder.l === null)) {
         stepAside('cloud', to, 'upload/move');
+      }
+      // The local parent may hold nothing in the cloud (its item was moved elsewhere there).
+      // The moving item itself is not in the way of those folders (it leaves, parked if need be).
+      if (to !== cp && problem(to) === null) {
+        leaving.cloud.add(cp);
+        ensureParents('cloud', to, 'upload/move');
       }
       if (to !== cp && pushMove('cloud', cp, to, c.id, 'upload/move')) where = to;
     } else {
       where = finalPath('cloud', cp);
       // The cloud moved the item onto a path the local side uses for something else: that path
       // must hold the local entry's backup, so the followed item steps aside (still followed by id).
+      let pre = cp;
       if (where !== lp && getL(where) !== undefined) {
-        const aside = stepAside('cloud', where, 'upload/cloud-moved-onto-local-path');
-        if (aside !== null) where = aside;
+        // Renamed where it is now (before the moves of its folders), named by its pre-plan path.
+        const aside = stepAside('cloud', cp, 'upload/cloud-moved-onto-local-path');
+        if (aside !== null) {
+          where = finalPath('cloud', aside);
+          pre = aside;
+        }
       }
+      it.t = where;
+      if (it.ls === 'changed') {
+        // A new version where the followed item is once every step aside is known: a new local
+        // entry handled later may still move one of its cloud folders aside.
+        const pinned = pre;
+        noteCreate('cloud', where);
+        afterFresh.push(() => {
+          pushUpload(finalPath('cloud', pinned), l, c, 'upload/modify', lp);
+        });
+      }
+      return;
     }
     it.t = where;
+    if (cp === a && where !== cp) {
+      // The move re-keys the record at `a` only if it still starts there: a cloud folder above it
+      // that steps aside (decided later, for a new local entry) renames the source first.
+      const moved = where;
+      afterFresh.push(() => {
+        let renamed = false;
+        for (let q = parentOf(cp); q !== '' && !renamed; q = parentOf(q)) renamed = stepped.has(`cloud\u0000${q}`);
+        if (!renamed) return;
+        early.push({ op: 'forget', path: a, rule: 'upload/move' });
+        if (it.ls !== 'changed') late.push({ op: 'link', path: moved, local: l, cloud: c, rule: 'upload/move' });
+      });
+    }
     if (it.ls === 'changed') {
       pushUpload(where, l, c, 'upload/modify', lp);
       if (lp !== a && where === lp) return;
     }
     // Keep the synced record keyed by the local path when the move re-keyed it elsewhere.
-    if (it.lMoved && where !== lp && it.ls !== 'changed') {
+    if (where !== lp && it.ls !== 'changed') {
       early.push({ op: 'forget', path: a, rule: 'upload/move' });
     }
-    if (it.lMoved && cp !== a && it.ls !== 'changed') {
+    if (cp !== a && it.ls !== 'changed') {
       early.push({ op: 'forget', path: a, rule: 'upload/move' });
       late.push({ op: 'link', path: where, local: l, cloud: c, rule: 'upload/move' });
     }
@@ -573,16 +655,22 @@ export function planActions(input: PlanInput): Plan {
       if (cs === 'changed') {
         // SPEC 2.1: deleted vs modified: the modification wins, restored locally.
         let t = finalPath('cloud', cp);
-        if (ends.has(t)) {
-          // Another item ends here: this one steps aside in the cloud and is restored under that name.
-          const aside = stepAside('cloud', cp, 'two-way/concurrent/deleted-vs-modified');
+        // An item the local side holds at that path is placed first (it may stay, or move away).
+        const occupant = byLocal.get(t);
+        if (occupant !== undefined && occupant.state === 'new') decide(occupant);
+        // Another item ends here, or a folder stays here locally (SPEC 2.1 file | folder: the file
+        // is renamed): this one steps aside in the cloud and is restored under that name.
+        const folder = !ends.has(t) && s.kind === 'file' && getL(t)?.kind === 'dir' && stays('local', t);
+        const rule = folder ? 'two-way/concurrent/file-vs-folder' : 'two-way/concurrent/deleted-vs-modified';
+        if (ends.has(t) || folder) {
+          const aside = stepAside('cloud', cp, rule);
           if (aside === null) return;
           t = finalPath('cloud', aside);
         }
         ends.add(t);
         it.t = t;
-        pushDownload(t, c, null, 'two-way/concurrent/deleted-vs-modified');
-        if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/deleted-vs-modified' });
+        pushDownload(t, c, null, rule);
+        if (t !== a) early.push({ op: 'forget', path: a, rule });
         return;
       }
       it.keepCloud = false;
@@ -594,15 +682,20 @@ export function planActions(input: PlanInput): Plan {
       if (ls === 'changed') {
         // SPEC 2.1: modified vs deleted: the local content is uploaded again.
         let t = finalPath('local', lp);
-        if (ends.has(t)) {
-          const aside = stepAside('local', lp, 'two-way/concurrent/modified-vs-deleted');
+        const occupant = byCloud.get(t);
+        if (occupant !== undefined && occupant.state === 'new') decide(occupant);
+        // As above: another item ends here, or a folder stays here in the cloud (the file steps aside).
+        const folder = !ends.has(t) && s.kind === 'file' && getC(t)?.kind === 'dir' && stays('cloud', t);
+        const rule = folder ? 'two-way/concurrent/file-vs-folder' : 'two-way/concurrent/modified-vs-deleted';
+        if (ends.has(t) || folder) {
+          const aside = stepAside('local', lp, rule);
           if (aside === null) return;
           t = finalPath('local', aside);
         }
         ends.add(t);
         it.t = t;
-        pushUpload(t, l, null, 'two-way/concurrent/modified-vs-deleted');
-        if (t !== a) early.push({ op: 'forget', path: a, rule: 'two-way/concurrent/modified-vs-deleted' });
+        pushUpload(t, l, null, rule);
+        if (t !== a) early.push({ op: 'forget', path: a, rule });
         return;
       }
       it.keepLocal = false;
@@ -773,11 +866,8 @@ export function planActions(input: PlanInput): Plan {
         else if (l.kind === 'file') pushUpload(t, l, occupant, 'first-sync/different-content');
         else late.push({ op: 'link', path: t, local: l, cloud: occupant, rule: 'first-sync/folder-folder' });
       } else {
-        // Upload mode never touches the local side: the cloud entry steps aside.
-        const aside = conflictName(t);
-        early.push({ op: 'conflict-rename', side: 'cloud', from: t, to: aside, rule: 'first-sync/file-vs-folder' });
-        leaving.cloud.add(t);
-        pushUpload(t, l, null, 'first-sync/file-vs-folder');
+        // Upload mode never touches the local side: the cloud entry steps aside (with what is in it).
+        if (stepAside('cloud', t, 'first-sync/file-vs-folder') !== null) pushUpload(t, l, null, 'first-sync/file-vs-folder');
       }
       return;
     }
@@ -828,7 +918,7 @@ export function planActions(input: PlanInput): Plan {
     }
     if (l !== null && lp !== null) {
       const occupant = getC(t);
-      if (occupant !== undefined && !leaving.cloud.has(t) && occupant.kind !== l.kind && occupant.kind === 'file' && l.kind === 'dir') {
+      if (occupant !== undefined && stays('cloud', t) && occupant.kind !== l.kind && occupant.kind === 'file' && l.kind === 'dir') {
         // A synced cloud file the other side kept (e.g. modified) where a local folder now is.
         const aside = conflictName(t);
         early.push({ op: 'conflict-rename', side: 'cloud', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
@@ -840,7 +930,7 @@ export function planActions(input: PlanInput): Plan {
     }
     if (c !== null && cp !== null) {
       const occupant = getL(t);
-      if (occupant !== undefined && !leaving.local.has(t) && occupant.kind !== c.kind && occupant.kind === 'file' && c.kind === 'dir') {
+      if (occupant !== undefined && stays('local', t) && occupant.kind !== c.kind && occupant.kind === 'file' && c.kind === 'dir') {
         const aside = conflictName(t);
         early.push({ op: 'conflict-rename', side: 'local', from: t, to: aside, rule: 'two-way/concurrent/file-vs-folder' });
         leaving.local.add(t);
@@ -861,6 +951,8 @@ export function planActions(input: PlanInput): Plan {
       handleFresh(tl ?? tc ?? key, f.l, f.lp, f.c, f.cp);
     }
   }
+
+  for (const f of afterFresh) f();
 
   // ---- mass-delete guard (SPEC 5).
   const liveStructural = structural.filter((x) => !cancelled.has(x));
@@ -911,8 +1003,18 @@ function actionKey(a: Action): RelPath {
 
 function sortActions(list: readonly Action[]): Action[] {
   const keyed = list.map((a) => ({ a, k: actionKey(a).replaceAll('/', '\u0000') }));
-  keyed.sort((x, y) => RANK[x.a.op] - RANK[y.a.op] || cmpStr(x.k, y.k) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
+  keyed.sort((x, y) => RANK[x.a.op] - RANK[y.a.op] || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
   return keyed.map((x) => x.a);
+}
+
+/**
+ * Canonical order with every path after the paths below it (keys with '/' mapped to NUL): conflict
+ * renames name pre-plan paths, so an entry inside a folder that also steps aside is renamed first.
+ */
+function childrenFirst(x: string, y: string): number {
+  if (y.length > x.length && y.startsWith(`${x}\u0000`)) return 1;
+  if (x.length > y.length && x.startsWith(`${y}\u0000`)) return -1;
+  return cmpStr(x, y);
 }
 
 function cmpStr(x: string, y: string): number {
@@ -1001,15 +1103,20 @@ function orderStructural(steps: readonly Structural[], before: readonly Action[]
     const ready = (x: Structural): boolean => {
       switch (x.kind) {
         case 'mkdir': {
-          if (creating[x.side].has(parentOf(x.path)) || freeing[x.side].has(x.path)) return false;
+          if (freeing[x.side].has(x.path)) return false;
+          // Waits while any folder above it is still to be made or moved there.
+          for (let q = parentOf(x.path); q !== ''; q = parentOf(q)) if (creating[x.side].has(q)) return false;
           // A folder mirrored from the other side waits until that side's moves put it in place,
           // so that it is recorded as synced with both sides' entries.
           const other: Side = x.side === 'local' ? 'cloud' : 'local';
           for (let q = parentOf(x.path); q !== ''; q = parentOf(q)) if (movingTo[other].has(q)) return false;
           return true;
         }
-        case 'move':
-          return !creating[x.side].has(parentOf(x.to)) && !(freeing[x.side].has(x.to) && current(x.side, x.pre) !== x.to);
+        case 'move': {
+          // Waits while any folder above the destination is still to be made or moved there.
+          for (let q = parentOf(x.to); q !== ''; q = parentOf(q)) if (creating[x.side].has(q)) return false;
+          return !(freeing[x.side].has(x.to) && current(x.side, x.pre) !== x.to);
+        }
         case 'rmdir':
           return !freeingBelow[x.side].has(current(x.side, x.pre));
         default:

@@ -21,6 +21,8 @@ export interface SimTask {
   options: TaskOptions;
   readonly terminal: string;
   now: number;
+  /** Length of the simulated local folder's full path (the planner's `rootLength`). */
+  rootLength: number;
   /** Folds what changed on both sides since the last observation (a scan and a feed read). */
   observe(): void;
   /** Plans over the dirty paths, consuming them (held paths stay dirty). */
@@ -32,7 +34,7 @@ export interface SimTask {
 }
 
 /** Creates a simulated task. */
-export function createSimTask(init: { mode?: SyncMode; options?: Partial<TaskOptions>; terminal?: string; now?: number; world?: SimWorld } = {}): SimTask {
+export function createSimTask(init: { mode?: SyncMode; options?: Partial<TaskOptions>; terminal?: string; now?: number; rootLength?: number; world?: SimWorld } = {}): SimTask {
   const world = init.world ?? createSimWorld();
   const trees = createTrees();
   let localSnap = new Map<RelPath, SimLocalEntry>();
@@ -48,6 +50,7 @@ export function createSimTask(init: { mode?: SyncMode; options?: Partial<TaskOpt
     options: { ...DEFAULT_OPTIONS, ...init.options },
     terminal: init.terminal ?? 'sim',
     now: init.now ?? Date.UTC(2026, 0, 2, 3, 4, 5),
+    rootLength: init.rootLength ?? 0,
     observe: () => {
       trees.applyLocal(diffLocal(localSnap, world));
       trees.applyCloud(diffCloud(cloudSnap, world));
@@ -55,7 +58,7 @@ export function createSimTask(init: { mode?: SyncMode; options?: Partial<TaskOpt
     },
     plan: (extra = {}) => {
       const dirty = trees.takeDirty();
-      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: task.terminal, now: task.now, ...extra });
+      const plan = planActions({ trees, dirty, mode: task.mode, options: task.options, terminal: task.terminal, now: task.now, rootLength: task.rootLength, ...extra });
       trees.markDirty(plan.held);
       return plan;
     },

@@ -9,6 +9,19 @@ const dir = (fileId: string): LocalMeta => ({ kind: 'dir', size: 0, mtimeNs: '1'
 const item = (id: string, version = '1', size = 1): CloudMeta => ({ kind: 'file', id, version, size });
 
 describe('columns', () => {
+  it('packed strings: equals agrees with comparing the decoded string, for every pair', () => {
+    const col = new PackedStrings(new PrefixPool());
+    const values = ['f-123', 'f-0123', 'f-12', 'g-123', '2049:1234567', '1700000000123456789', '1700000000123456788', '007', '7', '0', '', 'abc', 'x'.repeat(300), 'v1.2', '12345678901234567890123', 'é9', 'f-12a'];
+    values.forEach((v, i) => {
+      col.set(i, v);
+    });
+    values.forEach((_, i) => {
+      for (const probe of [...values, undefined]) expect(col.equals(i, probe), `${String(col.get(i))} vs ${String(probe)}`).toBe(col.get(i) === probe);
+    });
+    expect(col.equals(values.length + 5, undefined)).toBe(true);
+    expect(col.equals(values.length + 5, 'f-1')).toBe(false);
+  });
+
   it('packed strings round-trip every string, packed or not', () => {
     const col = new PackedStrings(new PrefixPool());
     const values = ['f-123', '2049:1234567', '1700000000123456789', '007', '0', '', 'abc', 'x'.repeat(300), 'v1.2', '12345678901234567890123', 'é9'];

@@ -323,8 +323,8 @@ export function createTrees(): Trees {
       const k = KIND_CODE[s.kind];
       if (lKind.get(slot) !== k || cKind.get(slot) !== k) return false;
       if (s.kind === 'file' && (lSize.get(slot) !== s.size || cSize.get(slot) !== s.size)) return false;
-      if (lFileId.get(slot) !== s.fileId || cId.get(slot) !== s.cloudId) return false;
-      return s.kind === 'dir' || (lMtime.get(slot) === s.mtimeNs && cVersion.get(slot) === s.cloudVersion);
+      if (!lFileId.equals(slot, s.fileId) || !cId.equals(slot, s.cloudId)) return false;
+      return s.kind === 'dir' || (lMtime.equals(slot, s.mtimeNs) && cVersion.equals(slot, s.cloudVersion));
     },
     syncedFileCount: () => syncedFiles,
     cloudPathOfId: (id) => {
