@@ -3,9 +3,10 @@
  * any append of any sync, at a random point, or between calls — and a new engine is built over the
  * same log and the same sides, as a restart would. Whatever else happens (the person's changes on
  * both sides, faults, user commands), once changes stop: the engine becomes quiescent within the
- * bound, the two-way sides converge with the synced tree, nothing is lost, and (the cheap part of
- * replay, property 4) the engine's live task registry equals the registry folded afresh from the
- * log, and the summaries folded in one pass equal those folded event by event.
+ * bound, the two-way sides converge with the synced tree, nothing is lost, and (replay, property
+ * 4) the engine's live task registry equals the registry folded afresh from the log, the summaries
+ * folded in one pass equal those folded event by event, and every recorded decision is made again
+ * by the planner from the state the log had before it (`replay --verify`).
  * A failure prints fast-check's seed and path and writes the run's event log under the OS temp
  * dir, naming it; FOLDSYNC_DEEP=1 (npm run test:deep) runs many more scenarios.
  */

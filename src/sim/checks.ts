@@ -12,6 +12,7 @@ import { createPathFilter, isTempName, type PathFilter } from '../lib/filters.js
 import type { EntryKind } from '../lib/model.js';
 import { parentOf, type RelPath } from '../lib/names.js';
 import { foldEvents } from '../projections/projection.js';
+import { createReplay } from '../projections/replay.js';
 import { taskRegistryProjection } from '../projections/task-registry.js';
 import { summariesOf, taskSummariesProjection } from '../projections/task-summaries.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
@@ -212,6 +213,13 @@ export async function replayProblems(sim: EngineSimulation): Promise<string[]> {
   let state = taskSummariesProjection.initial();
   for (const e of events) state = foldEvents(taskSummariesProjection, state, [e]);
   if (JSON.stringify(once) !== JSON.stringify(summariesOf(state))) out.push('the task summaries folded in one pass differ from those folded event by event');
+  // Every recorded decision, re-run by the planner from the state the log had before it (replay --verify).
+  const replay = createReplay({ verify: true });
+  for (const e of events) replay.apply(e);
+  const m = replay.verification.mismatch;
+  // Simulated runs are small and recent: every decision in them must be checkable.
+  for (const u of replay.verification.unverifiable) out.push(`replay --verify could not check the decision at position ${u.position}: ${u.why}`);
+  if (m !== null) out.push(`replay --verify: the decision at position ${m.position} (task ${m.taskId}, action ${m.index}) differs: recorded ${JSON.stringify(m.recorded)}, replayed ${JSON.stringify(m.replayed)}`);
   return out;
 }
 
