@@ -37,7 +37,7 @@ describe('engine simulation: paths stay inside the task root', () => {
             choose: choicesChooser(choices),
             wrapDrive: (d) => createHostileDrive(d, names),
           });
-          const real: Real = { sim, ledger: createContentLedger(sim), n: 0, cloudTouched: false, thrown: [] };
+          const real: Real = { sim, ledger: createContentLedger(sim), n: 0, cloudTouched: false, thrown: [], notes: new Set() };
           for (const op of setup) await applyPersonOp(real, op);
           await runScenario('paths', real, cmds, async (r) => {
             await settle(r);

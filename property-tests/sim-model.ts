@@ -52,6 +52,8 @@ export interface Real {
   cloudTouched: boolean;
   /** Unexpected throws of the engine (a bug: expected failures are values or typed errors inside the engine). */
   readonly thrown: unknown[];
+  /** Local paths the person touched since the last incremental sync: what a watcher would report. */
+  readonly notes: Set<RelPath>;
 }
 
 /** The model: only what decides whether a command makes sense. */
@@ -93,6 +95,8 @@ export async function applyPersonOp(real: Real, op: PersonOp): Promise<void> {
   };
   if (op.side === 'local') {
     const u = sim.local.user;
+    real.notes.add(op.path);
+    if (op.op === 'move' || op.op === 'copy') real.notes.add(op.to);
     switch (op.op) {
       case 'write':
         ledger.beforeLocalLoss(ancestors(op.path));
@@ -156,11 +160,11 @@ export async function applyPersonOp(real: Real, op: PersonOp): Promise<void> {
 }
 
 const pathArb = fc.constantFrom(...PATHS);
-const localOpArb: fc.Arbitrary<PersonOp> = fc.oneof(
+export const localOpArb: fc.Arbitrary<PersonOp> = fc.oneof(
   fc.record({ side: fc.constant('local' as const), op: fc.constantFrom('write' as const, 'mkdir' as const, 'delete' as const), path: pathArb }),
   fc.record({ side: fc.constant('local' as const), op: fc.constantFrom('move' as const, 'copy' as const), path: pathArb, to: pathArb }),
 );
-const cloudOpArb: fc.Arbitrary<PersonOp> = fc.oneof(
+export const cloudOpArb: fc.Arbitrary<PersonOp> = fc.oneof(
   fc.record({ side: fc.constant('cloud' as const), op: fc.constantFrom('write' as const, 'mkdir' as const, 'delete' as const), path: pathArb }),
   fc.record({ side: fc.constant('cloud' as const), op: fc.constantFrom('move' as const, 'copy' as const), path: pathArb, to: pathArb }),
   fc.record({ side: fc.constant('cloud' as const), op: fc.constant('restore' as const), pick: fc.nat(5) }),
@@ -192,6 +196,23 @@ class SyncCmd implements Cmd {
   check = (): boolean => true;
   run = async (_m: Model, r: Real): Promise<void> => engineCall(r, (e) => e.syncOnce(), this.during);
   toString = (): string => `sync(${this.during.length === 0 ? '' : JSON.stringify(this.during)})`;
+}
+
+/**
+ * An incremental round (`syncChanges`): the engine looks again only at the paths a watcher would
+ * have reported, minus one when `drop` is set (a watcher event lost); the cloud side comes from the
+ * change feed. A dropped path is found again by a later full sync.
+ */
+class IncrementalSyncCmd implements Cmd {
+  constructor(readonly drop: number | null) {}
+  check = (): boolean => true;
+  run = async (_m: Model, r: Real): Promise<void> => {
+    const paths = [...r.notes].sort();
+    r.notes.clear();
+    if (this.drop !== null && paths.length > 0) paths.splice(this.drop % paths.length, 1);
+    await engineCall(r, (e) => e.syncChanges(r.sim.taskId, { paths, rescans: [] }));
+  };
+  toString = (): string => `syncChanges(${this.drop === null ? '' : `drop ${this.drop}`})`;
 }
 
 class CrashCmd implements Cmd {
@@ -275,6 +296,7 @@ export function commandsArb(o: ModelOptions = {}): fc.Arbitrary<Iterable<Cmd>> {
     during.map((d) => new SyncCmd(d)),
     // Syncs are the point: twice the weight of any other command.
     during.map((d) => new SyncCmd(d)),
+    fc.option(fc.nat(8), { nil: null, freq: 3 }).map((drop) => new IncrementalSyncCmd(drop)),
   ];
   if (o.cloudOps !== false) arbs.push(fc.array(cloudOps, { minLength: 1, maxLength: 4 }).map((list) => new MultiCmd(list)));
   if (o.crashes !== false) arbs.push(fc.integer({ min: 1, max: 40 }).map((k) => new CrashCmd(k)));
@@ -350,7 +372,7 @@ export async function settle(r: Real): Promise<number | null> {
  */
 export async function scenario(mode: SyncMode, choices: readonly number[], setup: readonly PersonOp[] = [], options: Partial<TaskOptions> = {}): Promise<Real> {
   const sim = await createEngineSimulation({ mode, options: { massDeleteMinFiles: 1_000_000, ...options }, choose: choicesChooser(choices) });
-  const real: Real = { sim, ledger: createContentLedger(sim), n: 0, cloudTouched: false, thrown: [] };
+  const real: Real = { sim, ledger: createContentLedger(sim), n: 0, cloudTouched: false, thrown: [], notes: new Set() };
   if (setup.length > 0) {
     for (const op of setup) await applyPersonOp(real, op);
     await engineCall(real, (e) => e.syncOnce());

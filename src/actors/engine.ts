@@ -75,6 +75,12 @@ export interface EngineCore {
    * `RetryRequested`, then syncs the task, planning its failed paths again whatever their retry time.
    */
   retry(taskId: string): Promise<SyncResult>;
+  /**
+   * One incremental round of a task (ADR 0006), for an embedder that watches the local folder
+   * itself: looks again at `notes` (the paths its watcher reported), reads the cloud change feed,
+   * plans over what changed and acts. The task's first round after the engine starts is full.
+   */
+  syncChanges(taskId: string, notes: LocalNotes): Promise<SyncResult>;
   /** Syncs every live task (or one) until nothing is left to do; resolves with each task's result. */
   syncOnce(taskId?: string): Promise<ReadonlyMap<string, SyncResult>>;
   /**
@@ -372,6 +378,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       await command('RetryRequested', taskId);
       return syncTask(get(taskId));
     },
+    syncChanges: (taskId, notes) => syncTask(get(taskId), { full: false, notes }),
     syncOnce: async (taskId) => {
       const results = new Map<string, SyncResult>();
       const chosen = taskId === undefined ? [...registry.tasks.values()] : [get(taskId)];
