@@ -21,7 +21,7 @@ import type { RelPath } from '../lib/names.js';
 import { compareRelPaths, isAtOrBelow, isRelPath, parentOf } from '../lib/names.js';
 import { actionPath } from '../lib/actions.js';
 import { limitsAt } from '../lib/throttle-windows.js';
-import { retryDelayMs, taskMachine, taskStatusOf } from '../machines/task-machine.js';
+import { retryDelayMs, taskMachine, taskStatusOf, type PauseReason } from '../machines/task-machine.js';
 import { foldFeed, sameCloudMeta } from '../reconcile/feed.js';
 import { planActions } from '../reconcile/planner.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
@@ -454,13 +454,45 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (const s of [...scanned, ...subtrees]) await scanLocal(s);
   };
 
-  const ensureCloudRoot = async (): Promise<void> => {
-    if (cloudRoot !== '' && (await drive.stat(space, cloudRoot)) === null) await drive.mkdir(space, cloudRoot);
+  /** The id of the task's cloud folder as this runner last listed it (null until then). */
+  let cloudRootId: string | null = null;
+
+  /**
+   * Makes sure the task's cloud folder is there. A new task's folder is created. In two-way mode a
+   * folder that held synced files and is gone now (deleted, moved or renamed in the cloud), or was
+   * replaced by another folder since this runner listed it, holds the task instead (SPEC.md
+   * section 5's guards, on the cloud side): listing it would trash every local file it lacks.
+   * Upload mode puts a missing folder back and backs everything up again (SPEC.md 2.2).
+   */
+  const ensureCloudRoot = async (): Promise<'ok' | 'gone' | 'replaced'> => {
+    if (cloudRoot === '') return 'ok';
+    const root = await drive.stat(space, cloudRoot);
+    const guarded = task.mode === 'two-way' && cursor !== null && trees.count('synced') > 0;
+    if (root?.kind === 'dir') {
+      if (guarded && cloudRootId !== null && root.id !== cloudRootId) return 'replaced';
+      cloudRootId = root.id;
+      return 'ok';
+    }
+    if (guarded) return 'gone';
+    if (root === null) cloudRootId = (await drive.mkdir(space, cloudRoot)).id;
+    return 'ok';
   };
 
   const listCloud = async (): Promise<void> => {
     const listedAt = await drive.cursor(space);
-    await ensureCloudRoot();
+    const root = await ensureCloudRoot();
+    if (root === 'gone') {
+      throw new Held(
+        'cloud-folder-gone',
+        `The cloud folder ${space}:/${cloudRoot} is gone (deleted, moved or renamed in the cloud); foldsync paused instead of moving the local files in ${task.localRoot} to the trash. Restore the folder from the recycle bin or move it back, then resume the task; or cancel this task (the local files stay as they are) and create a new one.`,
+      );
+    }
+    if (root === 'replaced') {
+      throw new Held(
+        'cloud-folder-replaced',
+        `The cloud folder ${space}:/${cloudRoot} was replaced by another folder of the same name; foldsync paused instead of syncing the difference. Resume the task to sync with the new folder (local files missing from it go to the trash), or put the original folder back first.`,
+      );
+    }
     const entries = await drive.list(space, cloudRoot, { recursive: true });
     const seen = new Set<RelPath>();
     const changes: CloudChange[] = [];
@@ -575,7 +607,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const files = (): number => Math.max(trees.count('local'), trees.count('cloud'));
 
   /** Holds the task: the machine pauses with the guard's reason, and nothing is planned. */
-  const guard = async (reason: 'folder-gone' | 'folder-replaced', message: string): Promise<SyncResult> => {
+  const guard = async (reason: Exclude<PauseReason, 'user'>, message: string): Promise<SyncResult> => {
     machine.send({ type: 'GUARD', reason, message });
     await writer.settled();
     return { status: 'paused', failedFiles: failedActions.size };
@@ -604,6 +636,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       return failure === null ? result : await failTask(failure);
     } catch (error) {
       needsFull = true;
+      if (error instanceof Held) {
+        if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
+        return await guard(error.reason, error.message);
+      }
       const cause = taskFailureOf(error);
       if (cause !== null) return failTask({ reason: cause, message: taskFailureMessage(cause, error instanceof Error ? error.message : String(error)), retryable: false });
       if (error instanceof RemoteError) {
@@ -770,6 +806,16 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
 function touchedPaths(action: Action): RelPath[] {
   const to = actionPath(action);
   return action.op === 'local-move' || action.op === 'cloud-move' || action.op === 'conflict-rename' ? [action.from, to] : [to];
+}
+
+/** Thrown out of an observation to hold the task: the round ends in the guard's pause. */
+class Held extends Error {
+  constructor(
+    readonly reason: Exclude<PauseReason, 'user'>,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function taskFailureMessage(reason: TaskFailureReason, detail: string): string {

@@ -132,6 +132,7 @@ export type TaskFailureReason =
   | 'token-revoked'
   | 'not-permitted'
   | 'cloud-folder-gone'
+  | 'cloud-folder-replaced'
   | 'cloud-unreachable'
   | 'log-corrupt';
 

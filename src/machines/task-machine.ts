@@ -11,7 +11,7 @@ import { assign, setup } from 'xstate';
 import type { TaskFailureReason, TaskStatus } from '../lib/model.js';
 
 /** Why a task is paused: the user asked, or a safety guard held it (SPEC.md section 5). */
-export type PauseReason = 'user' | 'mass-delete' | 'folder-gone' | 'folder-replaced';
+export type PauseReason = 'user' | 'mass-delete' | 'folder-gone' | 'folder-replaced' | 'cloud-folder-gone' | 'cloud-folder-replaced';
 
 /** What the task machine is told. */
 export type TaskMachineEvent =
