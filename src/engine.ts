@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngineCore, type EngineCore } from './actors/engine.js';
-import { startCloudServer, type CloudServer } from './cloud/server.js';
+import { startEmbeddedCloud, type EmbeddedCloud } from './cloud/embedded.js';
 import { createSqliteEventLog } from './events/sqlite-event-log.js';
 import type { EventLog } from './events/event-log.js';
 import { createSystemClock, type Clock } from './io/clock.js';
@@ -65,13 +65,23 @@ function writeCredentials(dataDir: string, credentials: Credentials): void {
 }
 
 /** The embedded cloud's local user, created on first use. */
-async function embeddedUser(dataDir: string, credentials: Credentials, server: CloudServer): Promise<string> {
+/** Starts the embedded cloud of `dataDir` (in its own thread), making its `local` user the first time. */
+async function startEmbedded(dataDir: string, credentials: Credentials): Promise<{ readonly cloud: EmbeddedCloud; readonly token: string }> {
+  const cloud = await startEmbeddedCloud({ dataDir: join(dataDir, 'cloud'), addUser: credentials.embedded === undefined ? 'local' : null });
   if (credentials.embedded === undefined) {
-    const { token } = await server.data.core.addUser('local');
-    credentials.embedded = { user: 'local', token };
-    writeCredentials(dataDir, credentials);
+    if (cloud.token === null) {
+      await cloud.close();
+      throw new Error('the embedded cloud made no user');
+    }
+    credentials.embedded = { user: 'local', token: cloud.token };
+    try {
+      writeCredentials(dataDir, credentials);
+    } catch (error) {
+      await cloud.close();
+      throw error;
+    }
   }
-  return credentials.embedded.token;
+  return { cloud, token: credentials.embedded.token };
 }
 
 /**
@@ -94,14 +104,8 @@ export async function openEmbeddedCloud(dataDir: string): Promise<{ readonly url
       await probe.close();
     }
   }
-  const server = await startCloudServer({ dataDir: join(dataDir, 'cloud'), port: 0 });
-  try {
-    const token = await embeddedUser(dataDir, credentials, server);
-    return { url: server.url, token, close: () => server.close() };
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
+  const { cloud, token } = await startEmbedded(dataDir, credentials);
+  return { url: cloud.url, token, close: () => cloud.close() };
 }
 
 /**
@@ -120,14 +124,15 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   const lock = lockDataDir(options.dataDir);
   const credentials = readCredentials(options.dataDir);
   const urlFile = join(options.dataDir, EMBEDDED_URL_FILE);
-  let server: CloudServer | null = null;
+  let server: EmbeddedCloud | null = null;
   try {
     const log = await createSqliteEventLog({ file: join(options.dataDir, 'events.sqlite'), clock });
     let url: string;
     let token: string;
     if (options.cloud === undefined) {
-      server = await startCloudServer({ dataDir: join(options.dataDir, 'cloud'), port: 0 });
-      token = await embeddedUser(options.dataDir, credentials, server);
+      const started = await startEmbedded(options.dataDir, credentials);
+      server = started.cloud;
+      token = started.token;
       url = server.url;
       writeFileSync(urlFile, `${url}\n`);
     } else {

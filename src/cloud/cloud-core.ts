@@ -105,7 +105,17 @@ export function createCloudCore(options: CloudCoreOptions) {
   // Blobs being committed: garbage collection must not remove them (see removeIfUnreferenced).
   const pins = new Map<string, number>();
 
-  const newId = (prefix: string): string => `${prefix}-${randomBytes(10).toString('hex')}`;
+  // Ids are 80 random bits; random bytes are drawn 8 KiB at a time (one call each was ~5% of an upload).
+  let pool = Buffer.alloc(0);
+  let used = 0;
+  const newId = (prefix: string): string => {
+    if (used + 10 > pool.length) {
+      pool = randomBytes(8190);
+      used = 0;
+    }
+    used += 10;
+    return `${prefix}-${pool.toString('hex', used - 10, used)}`;
+  };
 
   const toEntry = (item: Item): RemoteEntry => {
     const base = {

@@ -212,7 +212,8 @@ export function createNodeLocalFs(options: NodeLocalFsOptions): LocalFs {
           closeSync(fd);
           throw new LocalFsError('wrong-kind', path, `"${path}" is not a file.`);
         }
-        const stream: Readable = createReadStream('', { fd, autoClose: true, highWaterMark: CHUNK });
+        // A buffer the size of the file (plus a byte to see its end), not a whole chunk, for small files.
+        const stream: Readable = createReadStream('', { fd, autoClose: true, highWaterMark: Math.min(CHUNK, Math.max(meta.size + 1, 4096)) });
         return Promise.resolve({ meta, stream });
       } catch (error) {
         return Promise.reject(toLocalFsError(error, path, 'read'));

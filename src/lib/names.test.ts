@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRelPaths, isAtOrBelow, isRelPath, nameProblem, parentOf } from './names.js';
+import fc from 'fast-check';
+import { compareRelPaths, isAtOrBelow, isRelPath, nameProblem, parentOf, utf8Length } from './names.js';
 
 describe('nameProblem (SPEC.md section 5: names the other side cannot hold)', () => {
   it.each([
@@ -49,5 +50,19 @@ describe('relative paths', () => {
     expect(isAtOrBelow('a/b', 'a')).toBe(true);
     expect(isAtOrBelow('ab', 'a')).toBe(false);
     expect(isAtOrBelow('x', '')).toBe(true);
+  });
+});
+
+describe('utf8Length', () => {
+  it('counts the bytes the UTF-8 encoder writes, for any string (lone surrogates included)', () => {
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), (a, b) => {
+        expect(utf8Length(a)).toBe(encoder.encode(a).length);
+        expect(utf8Length(b)).toBe(encoder.encode(b).length);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const s of ['', 'a', 'é', '€', '😀', '\ud800', '\udc00', '\ud800a', 'a\udfff\ud83d\ude00']) expect(utf8Length(s)).toBe(encoder.encode(s).length);
   });
 });
