@@ -23,7 +23,10 @@ export async function startServerFixture(
   options: Partial<CloudServerOptions> = {},
   driveOptions: Partial<HttpRemoteDriveOptions> = {},
 ): Promise<ServerFixture> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'foldsync-cloud-'));
+  // The data folder sits in a folder of its own, so a test can check that nothing is written beside it
+  // (the shared temporary folder changes under other tests' feet).
+  const home = await mkdtemp(join(tmpdir(), 'foldsync-cloud-'));
+  const dataDir = join(home, 'data');
   const server = await startCloudServer({ dataDir, host: '127.0.0.1', port: 0, retainVersions: 3, ...options });
   const tokens = new Map<string, string>();
   const drives: RemoteDrive[] = [];
@@ -54,7 +57,7 @@ export async function startServerFixture(
     close: async () => {
       await Promise.all(drives.map((d) => d.close()));
       await server.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(home, { recursive: true, force: true });
     },
   };
 }
