@@ -514,6 +514,26 @@ describe('task runner, incremental rounds (the watcher\'s paths and the cloud ch
     r.stop();
   });
 
+  it('a long stretch of the feed with nothing for the task records the cursor alone, so a restart does not read it again; a short one appends nothing', async () => {
+    write('a.txt', 'alpha');
+    const r = await runner();
+    await r.syncOnce();
+    await drive.mkdir(SPACE, 'Other/one');
+    const quiet = await log.head();
+    await r.syncChanges(none);
+    expect(await since(quiet)).toEqual([]);
+    const items = Array.from({ length: 1000 }, (_, i) => ({ target: { path: `Other/f${i}` }, body: Buffer.from(`${i}`), hash: sha(`${i}`), baseVersion: null }));
+    for (let i = 0; i < items.length; i += 100) await drive.uploadMany?.(SPACE, items.slice(i, i + 100));
+    const before = await log.head();
+    await r.syncChanges(none);
+    const end = await drive.cursor(SPACE);
+    expect(await since(before)).toEqual([{ type: 'CloudChanged', v: 1, source: 'feed', cursor: end, changes: [] }]);
+    r.stop();
+    const again = await runner();
+    expect(again.cloudCursor()).toBe(end);
+    again.stop();
+  });
+
   it('a restarted runner reads the feed from the cursor in its log instead of listing again', async () => {
     write('a.txt', 'alpha');
     const first = await runner();

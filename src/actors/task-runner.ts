@@ -519,8 +519,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   /**
    * Reads the change feed from the task's cursor to its end and records what changed under the
    * task's cloud folder. Lists instead when there is no cursor yet, or when the folder itself was
-   * moved or deleted. A page with no change for this task is not recorded (the cursor moves on in
-   * memory; after a restart those pages are read again, which changes nothing).
+   * moved or deleted. A read with no change for this task is not recorded (the cursor moves on in
+   * memory; after a restart those pages are read again, which changes nothing) unless it was long
+   * (FEED_RECORD_AFTER entries): then the cursor alone is recorded.
    */
   const readCloudFeed = async (): Promise<void> => {
     const from = cursor;
@@ -536,6 +537,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     const fold = foldFeed(entries, cloudRoot, (p) => trees.cloud(p));
     if (fold.rootTouched) return listCloud();
     if (fold.changes.length === 0) {
+      // A long stretch of the feed with nothing new for this task (its own uploads, other folders'
+      // changes) is recorded once, so a restart does not read it again; a short one is not, so
+      // quiet rounds stay quiet.
+      if (entries.length >= FEED_RECORD_AFTER) await write([{ type: 'CloudChanged', v: 1, source: 'feed', cursor: at, changes: [] }]);
       cursor = at;
       return;
     }
@@ -817,6 +822,9 @@ class Held extends Error {
     super(message);
   }
 }
+
+/** Feed entries read without a change for the task after which the new cursor is recorded anyway. */
+const FEED_RECORD_AFTER = 1000;
 
 function taskFailureMessage(reason: TaskFailureReason, detail: string): string {
   if (reason === 'token-revoked') return `The cloud no longer accepts this task's token (${detail}). Sign in again: create the task anew with a valid --token.`;
