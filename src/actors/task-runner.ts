@@ -373,6 +373,9 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         seen.add(item.path);
         if (item.type === 'skipped') {
           skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: item.reason, message: item.message });
+          // A folder that cannot be read is not an empty folder: what it held is kept as it was
+          // known, never turned into deletes on the other side.
+          if (item.reason === 'unreadable') for (const p of localPathsBelow(item.path)) seen.add(p);
           continue;
         }
         if (item.ignored !== null) continue;
