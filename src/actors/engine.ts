@@ -175,8 +175,8 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
   const p = taskRegistryProjection;
   let registry: TaskRegistry = p.initial();
   for await (const page of readPages(log, { stream: ENGINE_STREAM })) registry = foldEvents(p, registry, page);
-  const writer = createStreamWriter(log, ENGINE_STREAM, await log.streamVersion(ENGINE_STREAM), (events) => {
-    registry = foldEvents(p, registry, events.map((event) => ({ position: 0, stream: ENGINE_STREAM, streamVersion: 0, at: clock.now(), event })));
+  const writer = createStreamWriter(log, ENGINE_STREAM, await log.streamVersion(ENGINE_STREAM), (stored) => {
+    registry = foldEvents(p, registry, stored);
   });
   if (registry.terminalId === null) {
     await writer.write([{ type: 'TerminalInitialized', v: 1, terminalId: ids.next('terminal'), terminalName: options.terminalName }]);

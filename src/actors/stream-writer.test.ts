@@ -30,7 +30,11 @@ describe('stream writer', () => {
   it('appends writes made while an append is in flight together, in the order they were made', async () => {
     const { log, appends } = countingLog();
     const folded: FoldsyncEvent[] = [];
-    const w = createStreamWriter(log, 's', 0, (events) => folded.push(...events));
+    const positions: number[] = [];
+    const w = createStreamWriter(log, 's', 0, (events) => {
+      folded.push(...events.map((e) => e.event));
+      positions.push(...events.map((e) => e.position));
+    });
     const writes = [w.write([ev(1)]), w.write([ev(2), ev(3)]), w.write([ev(4)])];
     await Promise.all(writes);
     const later = w.write([ev(5)]);
@@ -40,13 +44,15 @@ describe('stream writer', () => {
     const stored = await log.readStream('s', 1, 100);
     expect(stored.map((e) => e.event)).toEqual([1, 2, 3, 4, 5, 6].map(ev));
     expect(folded).toEqual([1, 2, 3, 4, 5, 6].map(ev));
+    // Each folded event carries its real log position.
+    expect(positions).toEqual(stored.map((e) => e.position));
     expect(w.version()).toBe(6);
   });
 
   it('a write resolves only once its events are stored and folded', async () => {
     const { log } = countingLog();
     const folded: FoldsyncEvent[] = [];
-    const w = createStreamWriter(log, 's', 0, (events) => folded.push(...events));
+    const w = createStreamWriter(log, 's', 0, (events) => folded.push(...events.map((e) => e.event)));
     await w.write([ev(1)]);
     expect(folded).toEqual([ev(1)]);
     expect(await log.streamVersion('s')).toBe(1);

@@ -1,9 +1,10 @@
 /**
  * The one writer of a stream (ADR 0004): appends batches in order with the expected stream
- * version, and hands each stored batch to `onAppended` before the next one goes out.
+ * version, and hands each stored batch (with its log positions) to `onAppended` before the next
+ * one goes out.
  */
 import type { EventLog } from '../events/event-log.js';
-import type { FoldsyncEvent } from '../events/types.js';
+import type { FoldsyncEvent, StoredEvent } from '../events/types.js';
 
 /** Appends to one stream, in order. */
 export interface StreamWriter {
@@ -16,7 +17,7 @@ export interface StreamWriter {
 }
 
 /** Creates the writer of `stream`, whose current version is `version`. */
-export function createStreamWriter(log: EventLog, stream: string, version: number, onAppended: (events: readonly FoldsyncEvent[]) => void): StreamWriter {
+export function createStreamWriter(log: EventLog, stream: string, version: number, onAppended: (stored: readonly StoredEvent[]) => void): StreamWriter {
   let current = version;
   let chain: Promise<void> = Promise.resolve();
   // Group commit: writes made while an append is in flight wait in one batch and are appended
@@ -31,7 +32,8 @@ export function createStreamWriter(log: EventLog, stream: string, version: numbe
           if (open === batch) open = null;
           const result = await log.append(stream, batch.events, current);
           current = result.streamVersion;
-          onAppended(batch.events);
+          const first = result.streamVersion - batch.events.length + 1;
+          onAppended(batch.events.map((event, i) => ({ position: result.firstPosition + i, stream, streamVersion: first + i, at: result.at, event })));
         });
         chain = batch.done;
         open = batch;

@@ -26,6 +26,13 @@ let drive: RemoteDrive;
 let log: EventLog;
 let localRoot: string;
 let trashHome: string;
+/** The log position of the user's last resume, as the engine would hand it to a runner built after it. */
+let resumedAt: number | null = null;
+/** A runner built from here on is one the user resumed. */
+const resume = async (): Promise<void> => {
+  // The engine appends TaskResumed next: its position is after everything so far.
+  resumedAt = (await log.head()) + 1;
+};
 const SPACE = 'personal';
 
 beforeEach(async () => {
@@ -37,6 +44,7 @@ beforeEach(async () => {
   localRoot = join(dir, 'local');
   trashHome = join(dir, 'xdg');
   mkdirSync(localRoot);
+  resumedAt = null;
 });
 
 afterEach(async () => {
@@ -55,6 +63,7 @@ function task(mode: SyncMode = 'two-way', options: Partial<TaskOptions> = {}): R
     mode,
     options: { ...DEFAULT_OPTIONS, ...options },
     paused: false,
+    resumedAt,
     createdAt: 0,
     syncRequests: 0,
     retryRequests: 0,
@@ -206,6 +215,11 @@ describe('task runner: safety guards (SPEC.md section 5, beyond)', () => {
     expect((await r.syncOnce()).status).toBe('paused');
     expect(await cloudText('a.txt')).toBe('alpha');
     r.stop();
+    // Built again without a resume (a crash before the engine recorded the pause): still held.
+    const rebuilt = await withId();
+    expect((await rebuilt.syncOnce()).status).toBe('paused');
+    rebuilt.stop();
+    await resume();
     const resumed = await withId();
     expect(await resumed.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
     expect(await cloudText('a.txt')).toBeNull();
@@ -272,6 +286,13 @@ describe('task runner: the cloud folder gone or replaced (SPEC.md section 5 guar
     expect(await lastStatus()).toMatchObject({ status: 'paused', reason: 'cloud-folder-replaced' });
     expect(read('a.txt')).toBe('alpha');
     r.stop();
+    // The folder's id is in the log: a runner built again (a restart, a configure) without a resume still holds.
+    const rebuilt = await runner();
+    expect((await rebuilt.syncOnce()).status).toBe('paused');
+    expect(read('a.txt')).toBe('alpha');
+    expect(trashed()).toEqual([]);
+    rebuilt.stop();
+    await resume();
     const resumed = await runner();
     expect(await resumed.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
     // The new folder is the task's: what it lacks went to the trash, where it can be restored.

@@ -30,6 +30,7 @@ describe('task runner on simulated sides', () => {
         mode: 'two-way',
         options: DEFAULT_OPTIONS,
         paused: false,
+    resumedAt: null,
         createdAt: 0,
         syncRequests: 0,
         retryRequests: 0,

@@ -6,7 +6,7 @@
 import { createActor, type Actor } from 'xstate';
 import type { EventLog } from '../events/event-log.js';
 import { readPages } from '../events/event-log.js';
-import type { CloudChange, FoldsyncEvent, LocalChange, PlannedAction, StoredEvent } from '../events/types.js';
+import type { CloudChange, CloudChanged, FoldsyncEvent, LocalChange, PlannedAction, StoredEvent } from '../events/types.js';
 import { MAX_RECORDED_DIRTY, taskStream } from '../events/types.js';
 import { sortRelPaths } from '../reconcile/columns.js';
 import type { Clock } from '../io/clock.js';
@@ -148,34 +148,39 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const failedActions = new Map<string, { action: Action; nextRetryAt?: number | null }>();
   let version = 0;
   let firstRound = true;
+  /** The safety guard that holds the task (since it last completed) and the log position of its pause. */
+  let held: { readonly reason: string; readonly position: number } | null = null;
   /**
-   * The mass-delete guard held the last round back. A runner is only created for a task that is
-   * not paused, so when this is still set at the first round the user has resumed since: the
-   * deletes go ahead this time.
+   * The guard the user lifted: set at creation when the task was resumed after the guard held it,
+   * so that round goes ahead (the deletes, the new folder); a later hold or completion ends it.
    */
-  let massDeleteHeld = false;
-  /** Likewise for the replaced-folder guard: a runner created after it held means the user accepted the new folder. */
-  let replacedHeld = false;
+  let acceptedGuard: string | null = null;
   /** The local folder's identity (`dev:ino`): the one recorded at creation, or the replacement the user accepted. */
   let rootId = task.localRootId;
 
   /** The change-feed position the cloud tree is at. */
   let cursor: string | null = null;
+  /** The id of the task's cloud folder when it was last listed (recorded in the listing; null before). */
+  let cloudRootId: string | null = null;
   /** Set after a round that did not finish (a task-level failure, an error): the next round observes in full. */
   let needsFull = true;
 
-  const follow = (e: StoredEvent | { event: FoldsyncEvent }): void => {
+  const follow = (e: StoredEvent): void => {
     const event = e.event;
     trees.apply(event);
     switch (event.type) {
       case 'CloudChanged':
         if (event.cursor !== null) cursor = event.cursor;
+        if (event.rootId !== undefined) cloudRootId = event.rootId;
         break;
       case 'TaskStatusChanged':
-        if (event.status === 'paused' && event.reason === 'mass-delete') massDeleteHeld = true;
-        else if (event.status === 'completed') massDeleteHeld = false;
-        if (event.status === 'paused' && event.reason === 'folder-replaced') replacedHeld = true;
-        else if (event.status === 'completed') replacedHeld = false;
+        if (event.status === 'paused' && event.reason !== null && GUARD_REASONS.has(event.reason)) {
+          held = { reason: event.reason, position: e.position };
+          acceptedGuard = null;
+        } else if (event.status === 'completed') {
+          held = null;
+          acceptedGuard = null;
+        }
         break;
       case 'PlanMade':
         for (const { actionId, action } of event.actions) open.set(actionId, { action, attempts: 0 });
@@ -205,8 +210,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     if (last !== undefined) version = last.streamVersion;
   }
 
-  const writer = createStreamWriter(log, stream, version, (events) => {
-    for (const event of events) follow({ event });
+  // A function, not the variable: the compiler would take `held` as still null after the fold.
+  const heldAfterFold = (): typeof held => held;
+  const holding = heldAfterFold();
+  if (holding?.position != null && task.resumedAt !== null && task.resumedAt > holding.position) acceptedGuard = holding.reason;
+
+  const writer = createStreamWriter(log, stream, version, (stored) => {
+    for (const e of stored) follow(e);
   });
   const write = (events: readonly FoldsyncEvent[]): Promise<void> => writer.write(events);
 
@@ -457,9 +467,6 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (const s of [...scanned, ...subtrees]) await scanLocal(s);
   };
 
-  /** The id of the task's cloud folder as this runner last listed it (null until then). */
-  let cloudRootId: string | null = null;
-
   /**
    * Makes sure the task's cloud folder is there. A new task's folder is created. In two-way mode a
    * folder that held synced files and is gone now (deleted, moved or renamed in the cloud), or was
@@ -472,7 +479,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     const root = await drive.stat(space, cloudRoot);
     const guarded = task.mode === 'two-way' && cursor !== null && trees.count('synced') > 0;
     if (root?.kind === 'dir') {
-      if (guarded && cloudRootId !== null && root.id !== cloudRootId) return 'replaced';
+      if (guarded && cloudRootId !== null && root.id !== cloudRootId && acceptedGuard !== 'cloud-folder-replaced') return 'replaced';
       cloudRootId = root.id;
       return 'ok';
     }
@@ -514,7 +521,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     for (const p of trees.paths('cloud')) if (!seen.has(p)) changes.push({ path: p, meta: null });
     const events: FoldsyncEvent[] = [];
     for (let i = 0; i < changes.length || i === 0; i += CHANGES_PER_EVENT) {
-      events.push({ type: 'CloudChanged', v: 1, source: 'list', cursor: listedAt, changes: changes.slice(i, i + CHANGES_PER_EVENT) });
+      const event: CloudChanged = { type: 'CloudChanged', v: 1, source: 'list', cursor: listedAt, changes: changes.slice(i, i + CHANGES_PER_EVENT) };
+      events.push(i === 0 && cloudRootId !== null ? { ...event, rootId: cloudRootId } : event);
     }
     await write(events);
   };
@@ -704,7 +712,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       return guard('folder-gone', `The local folder ${task.localRoot} is gone or is no longer a folder; foldsync paused instead of deleting its files in the cloud. Put the folder back, then resume the task.`);
     }
-    if (rootId !== null && root.fileId !== rootId && !replacedHeld) {
+    if (rootId !== null && root.fileId !== rootId && acceptedGuard !== 'folder-replaced') {
       if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       return guard(
         'folder-replaced',
@@ -745,7 +753,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     if (machine.getSnapshot().value !== 'synchronizing') Object.assign(prog, { planned: 0, done: 0, bytesTotal: 0, bytesDone: 0 });
     if (machine.getSnapshot().value === 'scanning') machine.send({ type: 'SCAN_DONE' });
     else if (machine.getSnapshot().value !== 'synchronizing') machine.send({ type: 'WORK_FOUND' });
-    const allowMassDelete = massDeleteHeld;
+    const allowMassDelete = acceptedGuard === 'mass-delete';
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
@@ -825,6 +833,9 @@ class Held extends Error {
     super(message);
   }
 }
+
+/** The reasons a safety guard pauses a task for (every pause reason but the user's). */
+const GUARD_REASONS: ReadonlySet<string> = new Set<Exclude<PauseReason, 'user'>>(['mass-delete', 'folder-gone', 'folder-replaced', 'cloud-folder-gone', 'cloud-folder-replaced']);
 
 /** Feed entries read without a change for the task after which the new cursor is recorded anyway. */
 const FEED_RECORD_AFTER = 1000;

@@ -186,6 +186,8 @@ export interface CloudChanged {
   readonly source: 'list' | 'feed';
   readonly cursor: string | null;
   readonly changes: readonly CloudChange[];
+  /** On a listing: the id of the task's cloud folder, so a folder replaced later is told apart (ADR 0009). */
+  readonly rootId?: string;
 }
 
 /** One planned action with its id. */

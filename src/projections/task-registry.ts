@@ -16,6 +16,12 @@ export interface RegisteredTask {
   readonly options: TaskOptions;
   /** The user paused it (and has not resumed it). */
   readonly paused: boolean;
+  /**
+   * The log position of the user's latest resume, or null. A safety guard's hold, recorded on the
+   * task's stream, is lifted only by a resume after it (a crash between the hold and the engine's
+   * pause must not read as a resume).
+   */
+  readonly resumedAt: number | null;
   readonly createdAt: number;
   /** Bumped by each "sync now" and "retry failed", so a restarted engine knows one was asked. */
   readonly syncRequests: number;
@@ -43,7 +49,7 @@ const HANDLES: readonly EventType[] = [
 /** Folds the engine stream into a {@link TaskRegistry}. Returns new objects: the registry is small. */
 export const taskRegistryProjection: PersistedProjection<TaskRegistry> = {
   name: 'task-registry',
-  version: 1,
+  version: 2,
   handles: new Set(HANDLES),
   initial: () => ({ terminalId: null, terminalName: null, tasks: new Map() }),
   apply: (state, stored) => {
@@ -68,6 +74,7 @@ export const taskRegistryProjection: PersistedProjection<TaskRegistry> = {
           mode: e.mode,
           options: e.options,
           paused: false,
+          resumedAt: null,
           createdAt: stored.at,
           syncRequests: 0,
           retryRequests: 0,
@@ -79,7 +86,7 @@ export const taskRegistryProjection: PersistedProjection<TaskRegistry> = {
       case 'TaskPaused':
         return update(e.taskId, (t) => ({ ...t, paused: true }));
       case 'TaskResumed':
-        return update(e.taskId, (t) => ({ ...t, paused: false }));
+        return update(e.taskId, (t) => ({ ...t, paused: false, resumedAt: stored.position }));
       case 'SyncRequested':
         return update(e.taskId, (t) => ({ ...t, syncRequests: t.syncRequests + 1 }));
       case 'RetryRequested':
