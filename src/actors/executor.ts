@@ -144,7 +144,14 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
     case 'download': {
       const stream = await ctx.drive.download(ctx.space, action.cloud.id, { version: action.cloud.version });
       const options = action.cloud.hash === undefined ? {} : { expectHash: action.cloud.hash };
-      const lm = await ctx.local.writeFile(action.path, throttled(stream, ctx.download), action.expectLocal, options);
+      let lm: LocalMeta;
+      try {
+        lm = await ctx.local.writeFile(action.path, throttled(stream, ctx.download), action.expectLocal, options);
+      } finally {
+        // A write refused before it read the body (the file changed, the folder is gone) must still
+        // release the body: an unread one holds its HTTP connection for good.
+        stream.destroy();
+      }
       return ok([{ path: action.path, meta: lm }], [], [{ path: action.path, entry: syncedEntryOf(lm, action.cloud) }]);
     }
     case 'cloud-mkdir': {
