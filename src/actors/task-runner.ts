@@ -144,6 +144,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const stream = taskStream(task.taskId);
   const trees = createTrees();
   const open = new Map<string, { action: Action; attempts: number }>();
+  /**
+   * Failed attempts so far of an operation on a path (see {@link failureKey}), until it succeeds. A
+   * retried action is planned anew under a new id, so counting by id alone would never back off.
+   */
+  const failuresOf = new Map<string, number>();
   /** Actions whose last outcome is a failure, by id: the task's failed files. */
   const failedActions = new Map<string, { action: Action; nextRetryAt?: number | null }>();
   let version = 0;
@@ -186,14 +191,18 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         for (const { actionId, action } of event.actions) open.set(actionId, { action, attempts: 0 });
         break;
       case 'ActionSucceeded':
-      case 'ActionAbandoned':
+      case 'ActionAbandoned': {
+        const done = open.get(event.actionId);
+        if (event.type === 'ActionSucceeded' && done !== undefined) failuresOf.delete(failureKey(done.action));
         failedActions.delete(event.actionId);
         open.delete(event.actionId);
         break;
+      }
       case 'ActionFailed': {
         const o = open.get(event.actionId);
         if (o !== undefined) {
           o.attempts = event.attempt;
+          failuresOf.set(failureKey(o.action), event.attempt);
           failedActions.set(event.actionId, { action: o.action, nextRetryAt: event.nextRetryAt });
         }
         if (!event.transient) open.delete(event.actionId);
@@ -588,7 +597,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       halted ??= { reason: outcome.taskFailure, message: taskFailureMessage(outcome.taskFailure, outcome.message), retryable: false };
       return;
     }
-    const attempt = (open.get(actionId)?.attempts ?? 0) + 1;
+    const attempt = Math.max(open.get(actionId)?.attempts ?? 0, failuresOf.get(failureKey(action)) ?? 0) + 1;
     const nextRetryAt = outcome.transient ? clock.now() + retryDelayMs(attempt) : null;
     await write([{ type: 'ActionFailed', v: 1, actionId, reason: outcome.reason, message: outcome.message, transient: outcome.transient, attempt, nextRetryAt }]);
   };
@@ -832,6 +841,11 @@ class Held extends Error {
   ) {
     super(message);
   }
+}
+
+/** What a failure's attempts are counted by: the operation and the path it writes. */
+function failureKey(action: Action): string {
+  return `${action.op}\u0000${actionPath(action)}`;
 }
 
 /** The reasons a safety guard pauses a task for (every pause reason but the user's). */
