@@ -40,4 +40,10 @@ describe('upload batcher', () => {
     const results = await Promise.allSettled([upload(item('a')), upload(item('b'))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
+
+  it('an adapter that answers something else than a list fails each file, never the process', async () => {
+    const upload = createUploadBatcher(() => Promise.resolve({ nonsense: true } as unknown as UploadItemResult[]), 'personal', createTransferPool(1));
+    const results = await Promise.allSettled([upload(item('a')), upload(item('b'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
 });

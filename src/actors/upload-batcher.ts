@@ -25,21 +25,21 @@ export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadM
   let scheduled = false;
 
   const send = (batch: Waiting[]): void => {
-    void pool
-      .run(() => uploadMany(space, batch.map((w) => w.item)))
-      .then(
-        (results) => {
-          batch.forEach((w, i) => {
-            const r = results[i];
-            if (r === undefined) w.reject(new Error('the batched upload answered fewer results than files'));
-            else if (r.ok) w.resolve(r.entry);
-            else w.reject(r.error);
-          });
-        },
-        (error: unknown) => {
-          for (const w of batch) w.reject(error);
-        },
-      );
+    void (async () => {
+      try {
+        const results: unknown = await pool.run(() => uploadMany(space, batch.map((w) => w.item)));
+        // An adapter that answers something else than a list fails each file, not the process.
+        const list = Array.isArray(results) ? (results as (Awaited<ReturnType<typeof uploadMany>>[number] | undefined)[]) : [];
+        batch.forEach((w, i) => {
+          const r = list[i];
+          if (r === undefined) w.reject(new Error('the batched upload answered fewer results than files'));
+          else if (r.ok) w.resolve(r.entry);
+          else w.reject(r.error);
+        });
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    })();
   };
   const flush = (): void => {
     scheduled = false;
