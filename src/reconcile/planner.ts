@@ -318,7 +318,7 @@ export function planActions(input: PlanInput): Plan {
       const here = side === 'local' ? getL(q) : getC(q);
       if (here === undefined || here.kind === 'dir' || leaving[side].has(q)) continue;
       // A synced item there may be moving away: place it first.
-      const holder = (side === 'local' ? byLocal : byCloud).get(q);
+      const holder = itemsAt(side).get(q);
       if (holder !== undefined && holder.state === 'new') decide(holder);
       if (!leaving[side].has(q)) stepAsideSynced(side, q, rule);
     }
@@ -434,8 +434,20 @@ export function planActions(input: PlanInput): Plan {
 
   // ---- items: the synced entries of dirty paths, followed to where each side has them now.
   const items: Item[] = [];
-  const byLocal = new Map<RelPath, Item>();
-  const byCloud = new Map<RelPath, Item>();
+  // Where each item is now on each side. Built on first use, once every item is known (every use
+  // comes after the items loop; an item's `lp` and `cp` never change): most incremental plans
+  // (files changed in place) never ask, and two maps of every candidate path cost them ~10%.
+  let bySide: Record<Side, Map<RelPath, Item>> | null = null;
+  const itemsAt = (side: Side): Map<RelPath, Item> => {
+    if (bySide === null) {
+      bySide = { local: new Map(), cloud: new Map() };
+      for (const it of items) {
+        if (it.lp !== null) bySide.local.set(it.lp, it);
+        if (it.cp !== null) bySide.cloud.set(it.cp, it);
+      }
+    }
+    return bySide[side];
+  };
   for (let i = 0; i < cands.length; i++) {
     const a = cands[i] as RelPath;
     const e = candEntries[i] as Entries;
@@ -474,8 +486,6 @@ export function planActions(input: PlanInput): Plan {
     const cs: Content = c === null ? 'gone' : sameCloudContent(c, s) ? 'same' : 'changed';
     const item: Item = { a, s, lp, l, cp, c, lMoved: lp !== null && lp !== a, cMoved: !upload && cp !== null && cp !== a, ls, cs, keepLocal: l !== null, keepCloud: c !== null, state: 'new', t: a };
     items.push(item);
-    if (lp !== null) byLocal.set(lp, item);
-    if (cp !== null) byCloud.set(cp, item);
   }
 
   // The final path of an item depends on the moves planned for its ancestors: decide those first.
@@ -489,7 +499,7 @@ export function planActions(input: PlanInput): Plan {
     // planned move changes where a path ends: with neither, the path ends where it is.
     if (!candidateDirs && plannedMoves[side].size === 0) return path;
     const parent = parentOf(path);
-    const owners = side === 'local' ? byLocal : byCloud;
+    const owners = itemsAt(side);
     for (let q = candidateDirs ? parent : ''; q !== ''; q = parentOf(q)) {
       const owner = owners.get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
@@ -512,7 +522,7 @@ export function planActions(input: PlanInput): Plan {
     const moves = side === 'local' ? lm : cm;
     const movesInv = side === 'local' ? lmInv : cmInv;
     if (movesInv.has(q) || (e.s !== undefined && e.s.kind === here.kind && !moves.has(q))) return;
-    const claimant = (side === 'local' ? byCloud : byLocal).get(q);
+    const claimant = itemsAt(side === 'local' ? 'cloud' : 'local').get(q);
     if (claimant === undefined) return;
     if (claimant.state === 'new') decide(claimant);
     if (ends.has(q) && (claimant.keepLocal || claimant.keepCloud) && claimant.t === q) stepAsideSynced(side, q, 'two-way/concurrent/created-vs-moved');
@@ -535,7 +545,7 @@ export function planActions(input: PlanInput): Plan {
   const uploadTarget = (lp: RelPath): RelPath => {
     // Decide the local ancestors first: their cloud moves change what lands on this path.
     for (let q = parentOf(lp); q !== ''; q = parentOf(q)) {
-      const owner = byLocal.get(q);
+      const owner = itemsAt('local').get(q);
       if (owner !== undefined && owner.state === 'new') decide(owner);
     }
     return lp;
@@ -554,13 +564,13 @@ export function planActions(input: PlanInput): Plan {
       // SPEC 2.2: the cloud deleted an item this task uploaded: upload it again.
       const t = uploadTarget(lp);
       // An item the cloud holds here may be moving away (decided later in canonical order).
-      const mover = byCloud.get(t);
+      const mover = itemsAt('cloud').get(t);
       if (mover !== undefined && mover.state === 'new') decide(mover);
       const at = occupantAt('cloud', t);
       const live = at === null ? null : (getC(at.pre) ?? null);
       // Something else now holds (or moves to) the path in the cloud: a file in place takes a new
       // version, anything else steps aside.
-      const holder = byCloud.get(t);
+      const holder = itemsAt('cloud').get(t);
       // Never a new version of an item another local entry is backed up to.
       const inPlace = live !== null && at !== null && at.pre === t && live.kind === l.kind && (holder === undefined || holder === it);
       if (live !== null && at !== null && !inPlace) stepAside('cloud', at.pre, 'upload/cloud-deleted/reupload');
@@ -579,7 +589,7 @@ export function planActions(input: PlanInput): Plan {
       const occupant = getC(to);
       // A cloud entry this task does not follow holds the destination: it steps aside (never the local side).
       // So does a followed item whose local file is gone (its backup stays, under a conflict name).
-      const holder = byCloud.get(to);
+      const holder = itemsAt('cloud').get(to);
       if (holder !== undefined && holder.state === 'new') decide(holder);
       if (to !== cp && occupant !== undefined && occupant.id !== c.id && stays('cloud', to) && (holder === undefined || holder.l === null)) {
         stepAside('cloud', to, 'upload/move');
@@ -656,7 +666,7 @@ export function planActions(input: PlanInput): Plan {
         // SPEC 2.1: deleted vs modified: the modification wins, restored locally.
         let t = finalPath('cloud', cp);
         // An item the local side holds at that path is placed first (it may stay, or move away).
-        const occupant = byLocal.get(t);
+        const occupant = itemsAt('local').get(t);
         if (occupant !== undefined && occupant.state === 'new') decide(occupant);
         // Another item ends here, or a folder stays here locally (SPEC 2.1 file | folder: the file
         // is renamed): this one steps aside in the cloud and is restored under that name.
@@ -682,7 +692,7 @@ export function planActions(input: PlanInput): Plan {
       if (ls === 'changed') {
         // SPEC 2.1: modified vs deleted: the local content is uploaded again.
         let t = finalPath('local', lp);
-        const occupant = byCloud.get(t);
+        const occupant = itemsAt('cloud').get(t);
         if (occupant !== undefined && occupant.state === 'new') decide(occupant);
         // As above: another item ends here, or a folder stays here in the cloud (the file steps aside).
         const folder = !ends.has(t) && s.kind === 'file' && getC(t)?.kind === 'dir' && stays('cloud', t);
@@ -772,8 +782,18 @@ export function planActions(input: PlanInput): Plan {
 
   for (const it of items) decide(it);
   // Where synced items end: a fresh entry landing on one of these paths must step aside.
-  const claims = new Set<RelPath>();
-  for (const it of items) if (!upload && (it.keepLocal || it.keepCloud)) claims.add(it.t);
+  // Built on first use (only a fresh entry asks), from the items as decided above (every item is
+  // decided by now, and only deciding changes `t`, `keepLocal` and `keepCloud`) and `keptFolders`.
+  let claims: Set<RelPath> | null = null;
+  const keptFolders: RelPath[] = [];
+  const claimed = (t: RelPath): boolean => {
+    if (claims === null) {
+      claims = new Set();
+      for (const it of items) if (!upload && (it.keepLocal || it.keepCloud)) claims.add(it.t);
+      for (const p of keptFolders) claims.add(p);
+    }
+    return claims.has(t);
+  };
 
   // ---- a deleted folder survives where the other side still keeps something in it (SPEC 2.1).
   const rmdirs = structural.filter((x): x is Extract<Structural, { kind: 'rmdir' }> => x.kind === 'rmdir');
@@ -809,7 +829,7 @@ export function planActions(input: PlanInput): Plan {
         structural.push({ kind: 'mkdir', side: other, path: r.pre, rule });
         noteCreate(other, r.pre);
       }
-      claims.add(r.pre);
+      keptFolders.push(r.pre);
     }
   }
 
@@ -845,7 +865,7 @@ export function planActions(input: PlanInput): Plan {
     }
   }
   const handleFresh = (t: RelPath, l: LocalMeta | null, lp: RelPath | null, c: CloudMeta | null, cp: RelPath | null): void => {
-    if (!upload && claims.has(t)) {
+    if (!upload && claimed(t)) {
       // A synced item ends here (e.g. moved here on the other side): the fresh entry steps aside.
       if (l !== null && lp !== null) stepAsideSynced('local', lp, 'two-way/concurrent/created-vs-moved');
       if (c !== null && cp !== null) stepAsideSynced('cloud', cp, 'two-way/concurrent/created-vs-moved');
@@ -1002,8 +1022,9 @@ function actionKey(a: Action): RelPath {
 }
 
 function sortActions(list: readonly Action[]): Action[] {
-  const keyed = list.map((a) => ({ a, k: actionKey(a).replaceAll('/', '\u0000') }));
-  keyed.sort((x, y) => RANK[x.a.op] - RANK[y.a.op] || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
+  // The rank is read once per action, not twice per comparison.
+  const keyed = list.map((a) => ({ a, r: RANK[a.op], k: actionKey(a).replaceAll('/', '\u0000') }));
+  keyed.sort((x, y) => x.r - y.r || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
   return keyed.map((x) => x.a);
 }
 

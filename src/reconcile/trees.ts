@@ -67,6 +67,8 @@ export interface Trees extends TreeView {
   paths(tree: TreeName): RelPath[];
   /** Number of entries `tree` holds. */
   count(tree: TreeName): number;
+  /** `inSync` computed afresh from the columns, not read from the recorded sync state (tests). */
+  inSyncFromColumns(path: RelPath): boolean;
 }
 
 const KIND_CODE = { file: 1, dir: 2 } as const;
@@ -97,6 +99,9 @@ export function createTrees(): Trees {
   const sKind = new CodeColumn();
   const sShared = new CodeColumn();
   const sExplicit = new Map<number, SyncedEntry>();
+  // 1 where the slot's local and cloud entries are what its synced entry recorded (`inSync`), kept
+  // up to date by every write (`noteWrite`).
+  const syncState = new CodeColumn();
 
   const counts = { local: 0, cloud: 0, synced: 0 };
   let syncedFiles = 0;
@@ -152,6 +157,33 @@ export function createTrees(): Trees {
     sShared.set(slot, 0);
     if (entry !== undefined) sExplicit.set(slot, entry);
   };
+  /**
+   * Whether the local and cloud entries at `slot` are exactly what the synced tree recorded (see
+   * `TreeView.inSync`), computed from the columns.
+   */
+  const computeInSync = (slot: number): boolean => {
+    if (sKind.get(slot) === 0) return false;
+    // Shared entries are unshared before either side changes: still shared means still in sync.
+    if (sShared.get(slot) === 1) return true;
+    // Cheapest checks first, and only the fields needed (no hash decoding).
+    const s = sExplicit.get(slot);
+    if (s === undefined) return false;
+    const k = KIND_CODE[s.kind];
+    if (lKind.get(slot) !== k || cKind.get(slot) !== k) return false;
+    if (s.kind === 'file' && (lSize.get(slot) !== s.size || cSize.get(slot) !== s.size)) return false;
+    if (!lFileId.equals(slot, s.fileId) || !cId.equals(slot, s.cloudId)) return false;
+    return s.kind === 'dir' || (lMtime.equals(slot, s.mtimeNs) && cVersion.equals(slot, s.cloudVersion));
+  };
+  /**
+   * Records the sync state of `slot` after any write to it: `TreeView.inSync` is then one byte,
+   * read cold by the planner for every dirty path, instead of some ten columns and the written-out
+   * synced entry (ADR 0011). Every write to a column goes through `writeLocal`, `writeCloud` or
+   * `writeSynced`, and each ends here when it changed something.
+   */
+  const noteWrite = (slot: number): void => {
+    syncState.set(slot, computeInSync(slot) ? 1 : 0);
+    dirtySlots.add(slot);
+  };
   const sameLocal = (a: LocalMeta, b: LocalMeta): boolean => a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
   const sameCloud = (a: CloudMeta, b: CloudMeta): boolean => a.kind === b.kind && a.size === b.size && a.id === b.id && a.version === b.version && a.hash === b.hash;
 
@@ -178,7 +210,7 @@ export function createTrees(): Trees {
       lFileId.set(slot, meta.fileId);
       lHash.set(slot, meta.hash);
     }
-    dirtySlots.add(slot);
+    noteWrite(slot);
   };
 
   const writeCloud = (slot: number, meta: CloudMeta | null): void => {
@@ -208,7 +240,7 @@ export function createTrees(): Trees {
       cHash.set(slot, meta.hash);
       if (idIndex !== null) idIndex.set(meta.id, slot);
     }
-    dirtySlots.add(slot);
+    noteWrite(slot);
   };
 
   const writeSynced = (slot: number, entry: SyncedEntry | null): void => {
@@ -229,7 +261,7 @@ export function createTrees(): Trees {
       sShared.set(slot, shared ? 1 : 0);
       if (!shared) sExplicit.set(slot, entry);
     }
-    dirtySlots.add(slot);
+    noteWrite(slot);
   };
 
   // An observed side cannot hold entries below a missing folder or a file: drop them too.
@@ -313,18 +345,7 @@ export function createTrees(): Trees {
     },
     inSync: (path) => {
       const slot = table.slotOf(path);
-      if (slot === undefined) return false;
-      if (sKind.get(slot) === 0) return false;
-      // Shared entries are unshared before either side changes: still shared means still in sync.
-      if (sShared.get(slot) === 1) return true;
-      // Cheapest checks first, and only the fields needed (no hash decoding).
-      const s = sExplicit.get(slot);
-      if (s === undefined) return false;
-      const k = KIND_CODE[s.kind];
-      if (lKind.get(slot) !== k || cKind.get(slot) !== k) return false;
-      if (s.kind === 'file' && (lSize.get(slot) !== s.size || cSize.get(slot) !== s.size)) return false;
-      if (!lFileId.equals(slot, s.fileId) || !cId.equals(slot, s.cloudId)) return false;
-      return s.kind === 'dir' || (lMtime.equals(slot, s.mtimeNs) && cVersion.equals(slot, s.cloudVersion));
+      return slot !== undefined && syncState.get(slot) === 1;
     },
     syncedFileCount: () => syncedFiles,
     cloudPathOfId: (id) => {
@@ -396,6 +417,10 @@ export function createTrees(): Trees {
       return sortPaths(out);
     },
     count: (tree) => counts[tree],
+    inSyncFromColumns: (path) => {
+      const slot = table.slotOf(path);
+      return slot !== undefined && computeInSync(slot);
+    },
   };
   return trees;
 }
