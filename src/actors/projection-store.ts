@@ -15,7 +15,8 @@ import { FoldsyncError } from '../lib/errors.js';
 import type { AnyPersistedProjection, PersistedProjection } from '../projections/projection.js';
 
 /** The schema of the views file; a file of another schema is dropped and rebuilt (it is a cache). */
-const SCHEMA_VERSION = 1;
+// 2: `view` stored before `state` (ADR 0074).
+const SCHEMA_VERSION = 2;
 const PAGE = 5000;
 
 /** Where a projection's saved state stands. */
@@ -93,13 +94,18 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
   let db: Database.Database;
   try {
     db = new Database(options.file);
+    // Large pages for large values: a saved state is one value of up to tens of MB, written as a
+    // chain of overflow pages; 64 KiB pages make that chain 16 times shorter (ADR 0074). Takes
+    // effect on a new file only (before WAL mode is set); an older file keeps its page size.
+    db.pragma('page_size = 65536');
     db.pragma('journal_mode = WAL');
     // A cache (ADR 0070): a power cut may lose the last save, never the file's consistency.
     db.pragma('synchronous = NORMAL');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION) {
       db.exec('DROP TABLE IF EXISTS projections');
-      db.exec('CREATE TABLE projections (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, mark TEXT NOT NULL, state TEXT NOT NULL, view TEXT)');
+      // `view` before `state`: a query reads the small view without walking the state's overflow pages.
+      db.exec('CREATE TABLE projections (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, mark TEXT NOT NULL, view TEXT, state TEXT NOT NULL)');
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
   } catch (error) {
