@@ -16,6 +16,7 @@ import { createMemoryEventLog } from '../src/events/memory-event-log.js';
 import { readPages } from '../src/events/event-log.js';
 import { ALL_PROJECTIONS } from '../src/projections/all.js';
 import { foldEvents } from '../src/projections/projection.js';
+import { taskSummariesProjection } from '../src/projections/task-summaries.js';
 import { logArb } from './event-arbitraries.js';
 
 const DEEP = process.env['FOLDSYNC_DEEP'] === '1';
@@ -53,6 +54,33 @@ describe('persisted projections', () => {
         }
         store.close();
         rmSync(file, { force: true });
+      }),
+      { numRuns: DEEP ? 1000 : 60 },
+    );
+  });
+
+  it('a task summary counts as pending exactly the open actions on paths that are not failed, after every event (ADR 0074)', async () => {
+    await fc.assert(
+      fc.asyncProperty(logArb, async (batches) => {
+        const log = createMemoryEventLog({ clock: { now: () => 0 } });
+        for (const b of batches) await log.append(b.stream, b.events, 'any');
+        const p = taskSummariesProjection;
+        let live = p.initial();
+        // Saved and loaded after every event: the count is rebuilt from the saved open actions.
+        let reloaded = p.initial();
+        for await (const page of readPages(log)) {
+          for (const e of page) {
+            live = foldEvents(p, live, [e]);
+            reloaded = p.decode(JSON.parse(JSON.stringify(p.encode(foldEvents(p, reloaded, [e])))));
+            for (const state of [live, reloaded]) {
+              for (const [taskId, w] of state.tasks) {
+                let pending = 0;
+                for (const info of w.open.values()) if (!w.failed.has(info.path)) pending += 1;
+                expect({ taskId, pending: w.summary.filesPending }).toEqual({ taskId, pending });
+              }
+            }
+          }
+        }
       }),
       { numRuns: DEEP ? 1000 : 60 },
     );

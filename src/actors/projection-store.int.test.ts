@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,30 @@ describe('projection store (ADR 0070)', () => {
     await s3.catchUp(shorter);
     expect(p3.applied).toEqual([1, 2]);
     s3.close();
+  });
+
+  it('drops a views file of the previous schema and rebuilds it; a new file has 64 KiB pages, the view stored before the state (ADR 0074)', async () => {
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE projections (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, mark TEXT NOT NULL, state TEXT NOT NULL, view TEXT)');
+    old.prepare('INSERT INTO projections VALUES (?, ?, ?, ?, ?, ?)').run('count', 1, 3, 'whatever', '[1,2,3]', '{"count":3}');
+    old.pragma('user_version = 1');
+    old.close();
+    const log = await logWith(3);
+    const p = counting();
+    const s = createProjectionStore({ file, projections: [p] });
+    await s.catchUp(log);
+    expect(p.applied).toEqual([1, 2, 3]);
+    s.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect((db.pragma('table_info(projections)') as { name: string }[]).map((c) => c.name)).toEqual(['name', 'version', 'position', 'mark', 'view', 'state']);
+    db.close();
+    const fresh = join(dir, 'fresh.sqlite');
+    createProjectionStore({ file: fresh, projections: [counting()] }).close();
+    const f = new Database(fresh, { readonly: true });
+    expect(f.pragma('page_size', { simple: true })).toBe(65536);
+    f.close();
   });
 
   it('serves the saved view only when it is at the position asked for', async () => {

@@ -15,7 +15,8 @@ import { FoldsyncError } from '../lib/errors.js';
 import type { AnyPersistedProjection, PersistedProjection } from '../projections/projection.js';
 
 /** The schema of the views file; a file of another schema is dropped and rebuilt (it is a cache). */
-const SCHEMA_VERSION = 1;
+// 2: `view` stored before `state` (ADR 0074).
+const SCHEMA_VERSION = 2;
 const PAGE = 5000;
 
 /** Where a projection's saved state stands. */
@@ -64,6 +65,11 @@ interface Slot {
   position: number;
   /** `${at}:${stream}:${streamVersion}` of the event at `position`: tells this log from another. */
   mark: string;
+  /**
+   * The event at `position` when it was folded here: its mark is built from it when needed (on
+   * save and on checking the log), not at every event. Null when `mark` is current.
+   */
+  last: StoredEvent | null;
   dirty: boolean;
 }
 
@@ -88,11 +94,18 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
   let db: Database.Database;
   try {
     db = new Database(options.file);
+    // Large pages for large values: a saved state is one value of up to tens of MB, written as a
+    // chain of overflow pages; 64 KiB pages make that chain 16 times shorter (ADR 0074). Takes
+    // effect on a new file only (before WAL mode is set); an older file keeps its page size.
+    db.pragma('page_size = 65536');
     db.pragma('journal_mode = WAL');
+    // A cache (ADR 0070): a power cut may lose the last save, never the file's consistency.
+    db.pragma('synchronous = NORMAL');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION) {
       db.exec('DROP TABLE IF EXISTS projections');
-      db.exec('CREATE TABLE projections (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, mark TEXT NOT NULL, state TEXT NOT NULL, view TEXT)');
+      // `view` before `state`: a query reads the small view without walking the state's overflow pages.
+      db.exec('CREATE TABLE projections (name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, mark TEXT NOT NULL, view TEXT, state TEXT NOT NULL)');
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
   } catch (error) {
@@ -111,8 +124,8 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     const row = getRow.get(p.name) as Row | undefined;
     slot =
       row !== undefined && row.version === p.version
-        ? { p, state: p.decode(JSON.parse(row.state)), position: row.position, mark: row.mark, dirty: false }
-        : { p, state: p.initial(), position: 0, mark: '', dirty: row !== undefined };
+        ? { p, state: p.decode(JSON.parse(row.state)), position: row.position, mark: row.mark, last: null, dirty: false }
+        : { p, state: p.initial(), position: 0, mark: '', last: null, dirty: row !== undefined };
     slots.set(p.name, slot);
     return slot;
   };
@@ -121,22 +134,45 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     slot.state = slot.p.initial();
     slot.position = 0;
     slot.mark = '';
+    slot.last = null;
     slot.dirty = true;
   };
-  const applyTo = (slot: Slot, e: StoredEvent): void => {
-    if (e.position <= slot.position) return;
-    if (e.position !== slot.position + 1) throw new Error(`assertion failed: projection ${slot.p.name} at ${slot.position} was handed position ${e.position}`);
-    if (slot.p.handles.has(e.event.type)) slot.state = slot.p.apply(slot.state, e);
-    slot.position = e.position;
-    slot.mark = markOf(e);
-    slot.dirty = true;
+  const markOfSlot = (slot: Slot): string => {
+    if (slot.last !== null) {
+      slot.mark = markOf(slot.last);
+      slot.last = null;
+    }
+    return slot.mark;
+  };
+  /** Folds the events of `page` (in position order) that `slot` has not seen. */
+  const applyTo = (slot: Slot, page: readonly StoredEvent[]): void => {
+    const { p } = slot;
+    let { state, position } = slot;
+    let last: StoredEvent | null = null;
+    try {
+      for (const e of page) {
+        if (e.position <= position) continue;
+        if (e.position !== position + 1) throw new Error(`assertion failed: projection ${p.name} at ${position} was handed position ${e.position}`);
+        if (p.handles.has(e.event.type)) state = p.apply(state, e);
+        position = e.position;
+        last = e;
+      }
+    } finally {
+      // Also when a fold throws: the slot then stands at the last event folded in, as before.
+      slot.state = state;
+      if (last !== null) {
+        slot.position = position;
+        slot.last = last;
+        slot.dirty = true;
+      }
+    }
   };
   const apply = (e: StoredEvent): void => {
-    for (const slot of all()) applyTo(slot, e);
+    for (const slot of all()) applyTo(slot, [e]);
   };
+  // Slot by slot, each over the whole page: one projection's fold stays hot for 5000 events.
   const applyPage = (page: readonly StoredEvent[]): void => {
-    const list = all();
-    for (const e of page) for (const slot of list) applyTo(slot, e);
+    for (const slot of all()) applyTo(slot, page);
   };
   const save = (): void => {
     const changed = all().filter((s) => s.dirty);
@@ -144,7 +180,7 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     db.transaction(() => {
       for (const s of changed) {
         const view = s.p.view === undefined ? null : JSON.stringify(s.p.view(s.state));
-        upsert.run(s.p.name, s.p.version, s.position, s.mark, JSON.stringify(s.p.encode(s.state)), view);
+        upsert.run(s.p.name, s.p.version, s.position, markOfSlot(s), JSON.stringify(s.p.encode(s.state)), view);
         s.dirty = false;
       }
     })();
@@ -159,7 +195,7 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
         continue;
       }
       const [at] = await log.read(slot.position, 1);
-      if (at === undefined || markOf(at) !== slot.mark) reset(slot);
+      if (at === undefined || markOf(at) !== markOfSlot(slot)) reset(slot);
     }
     return head;
   };

@@ -101,6 +101,58 @@ describe('file status per task, each status of SPEC.md section 6', () => {
   });
 });
 
+describe('file status, saved column by column (ADR 0074)', () => {
+  it('round-trips every entry of the three trees: hashes, folders, synced entries shared with both sides and not', () => {
+    const hashed = (size: number): LocalMeta => ({ ...lmeta(size), hash: `h${size}` });
+    const log = createEventList();
+    log.created('t', 0);
+    log.task(
+      't',
+      1,
+      localSeen('dir', { kind: 'dir', size: 0, mtimeNs: '1', fileId: '1:9' }),
+      cloudSeen('dir', { kind: 'dir', id: 'd1', version: '0', size: 0 }),
+      localSeen('dir/h.bin', hashed(5)),
+      cloudSeen('dir/h.bin', { ...cmeta(5), hash: 'h5' }),
+      localSeen('changed.txt', lmeta(6)),
+      cloudSeen('changed.txt', cmeta(6)),
+      localSeen('cloud-only-record', lmeta(8)),
+    );
+    log.task('t', 2, {
+      type: 'ActionSucceeded',
+      v: 1,
+      actionId: 'x',
+      local: [],
+      cloud: [],
+      synced: [
+        // What both sides amount to (saved as a mark, derived again on load).
+        { path: 'dir', entry: { kind: 'dir', size: 0, fileId: '1:9', mtimeNs: '1', cloudId: 'd1', cloudVersion: '0' } },
+        { path: 'dir/h.bin', entry: { kind: 'file', size: 5, fileId: '1:5', mtimeNs: '7', cloudId: 'c5', cloudVersion: '1', hash: 'h5' } },
+        { path: 'changed.txt', entry: { kind: 'file', size: 6, fileId: '1:6', mtimeNs: '7', cloudId: 'c6', cloudVersion: '1' } },
+        // Not what the sides amount to: saved whole.
+        { path: 'cloud-only-record', entry: { kind: 'file', size: 8 } },
+      ],
+    });
+    // After the sync, the local side changed: the saved synced entry no longer matches both sides.
+    log.task('t', 3, localSeen('changed.txt', { ...lmeta(6), mtimeNs: '8' }));
+    const p = fileStatusProjection;
+    const s = foldEvents(p, p.initial(), log.events);
+    const json = JSON.parse(JSON.stringify(p.encode(s))) as [string, { synced: { path: string[]; entry: unknown[] } }][];
+    const synced = json[0]?.[1].synced;
+    expect(synced?.path).toEqual(['changed.txt', 'cloud-only-record', 'dir', 'dir/h.bin']);
+    expect(synced?.entry.map((x) => x === 0)).toEqual([false, false, true, true]);
+    const copy = p.decode(json);
+    const a = s.tasks.get('t');
+    const b = copy.tasks.get('t');
+    for (const tree of ['local', 'cloud', 'synced'] as const) {
+      expect(b?.trees.paths(tree)).toEqual(a?.trees.paths(tree));
+      for (const path of a?.trees.paths(tree) ?? []) expect(b?.trees[tree](path)).toEqual(a?.trees[tree](path));
+    }
+    expect(b?.trees.local('dir/h.bin')).toEqual(hashed(5));
+    expect(fileStatusesOf(copy, 't')).toEqual(fileStatusesOf(s, 't'));
+    expect(p.encode(copy)).toEqual(p.encode(s));
+  });
+});
+
 describe('activity timeline of a path', () => {
   it('tells what was observed, decided under which rule, started and done, and when', () => {
     const log = createEventList();

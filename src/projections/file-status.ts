@@ -18,7 +18,7 @@
  */
 import { actionPath, actionSide } from '../lib/actions.js';
 import type { Action, CloudMeta, EntryKind, FileStatus, LocalMeta, Side, SyncedEntry, SyncMode } from '../lib/model.js';
-import type { EventType, StoredEvent } from '../events/types.js';
+import type { CloudChange, EventType, LocalChange, StoredEvent, SyncedChange } from '../events/types.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
 import type { PersistedProjection } from './projection.js';
 import { taskIdOfStream } from './projection.js';
@@ -72,14 +72,119 @@ const HANDLES: readonly EventType[] = [
   'ActionAbandoned',
 ];
 
+/**
+ * A tree as saved: one array a field, index i of each the i-th entry (ADR 0074). Half the bytes of
+ * an array of objects, and no key to write or parse 400,000 times. `hash` is sparse: [index, hash].
+ */
+interface EncodedLocal {
+  readonly path: string[];
+  /** One character an entry: `f` file, `d` folder. */
+  readonly kind: string;
+  readonly size: number[];
+  readonly mtimeNs: string[];
+  readonly fileId: string[];
+  readonly hash: [number, string][];
+}
+interface EncodedCloud {
+  readonly path: string[];
+  readonly kind: string;
+  readonly size: number[];
+  readonly id: string[];
+  readonly version: string[];
+  readonly hash: [number, string][];
+}
+/** Synced entries: 0 where the entry is what the local and cloud entries at its path amount to (the usual case), else the entry. */
+interface EncodedSynced {
+  readonly path: string[];
+  readonly entry: (0 | SyncedEntry)[];
+}
+
 interface EncodedTask {
   readonly mode: SyncMode;
-  readonly local: [string, LocalMeta][];
-  readonly cloud: [string, CloudMeta][];
-  readonly synced: [string, SyncedEntry][];
+  readonly local: EncodedLocal;
+  readonly cloud: EncodedCloud;
+  readonly synced: EncodedSynced;
   readonly open: [string, OpenAction][];
   readonly failed: [string, { reason: string; origin: Side }][];
   readonly skipped: [string, string][];
+}
+
+const kindChar = (k: EntryKind): string => (k === 'file' ? 'f' : 'd');
+const charKind = (c: string): EntryKind => (c === 'f' ? 'file' : 'dir');
+
+/** The synced entry that local `l` and cloud `c` amount to when both hold the path in sync; undefined when they cannot. */
+function derivedEntry(l: LocalMeta | undefined, c: CloudMeta | undefined): SyncedEntry | undefined {
+  if (l === undefined || c === undefined || l.kind !== c.kind) return undefined;
+  const hash = c.hash ?? l.hash;
+  const base = { kind: l.kind, size: c.size, fileId: l.fileId, mtimeNs: l.mtimeNs, cloudId: c.id, cloudVersion: c.version };
+  return hash === undefined ? base : { ...base, hash };
+}
+
+function sameSynced(x: SyncedEntry, y: SyncedEntry): boolean {
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) if ((x as unknown as Record<string, unknown>)[k] !== (y as unknown as Record<string, unknown>)[k]) return false;
+  return true;
+}
+
+function encodeTrees(trees: Trees): Pick<EncodedTask, 'local' | 'cloud' | 'synced'> {
+  const local: EncodedLocal = { path: trees.paths('local'), kind: '', size: [], mtimeNs: [], fileId: [], hash: [] };
+  let kinds = '';
+  for (let i = 0; i < local.path.length; i++) {
+    const m = trees.local(local.path[i] as string) as LocalMeta;
+    kinds += kindChar(m.kind);
+    local.size.push(m.size);
+    local.mtimeNs.push(m.mtimeNs);
+    local.fileId.push(m.fileId);
+    if (m.hash !== undefined) local.hash.push([i, m.hash]);
+  }
+  const cloud: EncodedCloud = { path: trees.paths('cloud'), kind: '', size: [], id: [], version: [], hash: [] };
+  let ckinds = '';
+  for (let i = 0; i < cloud.path.length; i++) {
+    const m = trees.cloud(cloud.path[i] as string) as CloudMeta;
+    ckinds += kindChar(m.kind);
+    cloud.size.push(m.size);
+    cloud.id.push(m.id);
+    cloud.version.push(m.version);
+    if (m.hash !== undefined) cloud.hash.push([i, m.hash]);
+  }
+  const synced: EncodedSynced = { path: trees.paths('synced'), entry: [] };
+  for (const path of synced.path) {
+    // One lookup for the three entries where the trees offer it.
+    const { l, c, s } = trees.entries?.(path) ?? { l: trees.local(path), c: trees.cloud(path), s: trees.synced(path) };
+    const derived = derivedEntry(l, c);
+    synced.entry.push(derived !== undefined && sameSynced(derived, s as SyncedEntry) ? 0 : (s as SyncedEntry));
+  }
+  return { local: { ...local, kind: kinds }, cloud: { ...cloud, kind: ckinds }, synced };
+}
+
+function decodeTrees(trees: Trees, e: Pick<EncodedTask, 'local' | 'cloud' | 'synced'>): void {
+  const hashes = (list: [number, string][]): Map<number, string> => new Map(list);
+  const lh = hashes(e.local.hash);
+  trees.applyLocal(
+    e.local.path.map((path, i): LocalChange => {
+      const meta = { kind: charKind(e.local.kind[i] as string), size: e.local.size[i] as number, mtimeNs: e.local.mtimeNs[i] as string, fileId: e.local.fileId[i] as string };
+      const hash = lh.get(i);
+      return { path, meta: hash === undefined ? meta : { ...meta, hash } };
+    }),
+  );
+  const ch = hashes(e.cloud.hash);
+  trees.applyCloud(
+    e.cloud.path.map((path, i): CloudChange => {
+      const meta = { kind: charKind(e.cloud.kind[i] as string), id: e.cloud.id[i] as string, version: e.cloud.version[i] as string, size: e.cloud.size[i] as number };
+      const hash = ch.get(i);
+      return { path, meta: hash === undefined ? meta : { ...meta, hash } };
+    }),
+  );
+  trees.applySynced(
+    e.synced.path.map((path, i): SyncedChange => {
+      const saved = e.synced.entry[i];
+      const entry = saved === 0 ? derivedEntry(trees.local(path), trees.cloud(path)) : saved;
+      if (entry === undefined) throw new Error(`assertion failed: the saved synced entry of ${path} derives from entries that are not there`);
+      return { path, entry };
+    }),
+  );
+  trees.takeDirty();
 }
 
 function newTask(mode: SyncMode): TaskFiles {
@@ -89,7 +194,8 @@ function newTask(mode: SyncMode): TaskFiles {
 /** The file status projection. */
 export const fileStatusProjection: PersistedProjection<FileStatusState> = {
   name: 'file-status',
-  version: 1,
+  // 2: the trees are saved column by column (ADR 0074).
+  version: 2,
   handles: new Set(HANDLES),
   initial: () => ({ tasks: new Map() }),
   apply: (state, stored) => {
@@ -97,26 +203,12 @@ export const fileStatusProjection: PersistedProjection<FileStatusState> = {
     return state;
   },
   encode: (state) =>
-    [...state.tasks].map(([id, t]): [string, EncodedTask] => [
-      id,
-      {
-        mode: t.mode,
-        local: t.trees.paths('local').map((p) => [p, t.trees.local(p) as LocalMeta]),
-        cloud: t.trees.paths('cloud').map((p) => [p, t.trees.cloud(p) as CloudMeta]),
-        synced: t.trees.paths('synced').map((p) => [p, t.trees.synced(p) as SyncedEntry]),
-        open: [...t.open],
-        failed: [...t.failed],
-        skipped: [...t.skipped],
-      },
-    ]),
+    [...state.tasks].map(([id, t]): [string, EncodedTask] => [id, { mode: t.mode, ...encodeTrees(t.trees), open: [...t.open], failed: [...t.failed], skipped: [...t.skipped] }]),
   decode: (json) => {
     const tasks = new Map<string, TaskFiles>();
     for (const [id, e] of json as [string, EncodedTask][]) {
       const t = newTask(e.mode);
-      t.trees.applyLocal(e.local.map(([path, meta]) => ({ path, meta })));
-      t.trees.applyCloud(e.cloud.map(([path, meta]) => ({ path, meta })));
-      t.trees.applySynced(e.synced.map(([path, entry]) => ({ path, entry })));
-      t.trees.takeDirty();
+      decodeTrees(t.trees, e);
       for (const [k, v] of e.open) t.open.set(k, { ...v });
       for (const [k, v] of e.failed) t.failed.set(k, v);
       for (const [k, v] of e.skipped) t.skipped.set(k, v);
