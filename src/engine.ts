@@ -125,12 +125,20 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   const credentials = readCredentials(options.dataDir);
   const urlFile = join(options.dataDir, EMBEDDED_URL_FILE);
   let server: EmbeddedCloud | null = null;
+  // The embedded cloud starts in its own thread while this one opens the log.
+  const starting = options.cloud === undefined ? startEmbedded(options.dataDir, credentials) : null;
+  // Settled here too, so a failure to open the log never leaves its rejection unhandled.
+  starting?.catch(() => undefined);
   try {
-    const log = await createSqliteEventLog({ file: join(options.dataDir, 'events.sqlite'), clock });
+    const log = await createSqliteEventLog({ file: join(options.dataDir, 'events.sqlite'), clock }).catch(async (error: unknown) => {
+      await starting?.then((s) => s.cloud.close()).catch(() => undefined);
+      throw error;
+    });
     let url: string;
     let token: string;
     if (options.cloud === undefined) {
-      const started = await startEmbedded(options.dataDir, credentials);
+      if (starting === null) throw new Error('the embedded cloud was not started');
+      const started = await starting;
       server = started.cloud;
       token = started.token;
       url = server.url;
