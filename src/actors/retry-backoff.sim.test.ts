@@ -3,32 +3,11 @@
  * attempts grow across re-plans, and so does the delay before the next one (found by review).
  */
 import { describe, expect, it } from 'vitest';
-import { createEngineCore } from './engine.js';
-import { createMemoryEventLog } from '../events/memory-event-log.js';
-import { createVirtualClock } from '../io/clock.js';
-import { createSequentialIds } from '../io/ids.js';
-import { createSimCloud } from '../io/sim-remote-drive.js';
-import { createSimLocalFs } from '../io/sim-local-fs.js';
+import { simEngineWorld } from './sim-engine.fixture.js';
 
 describe('retry backoff of a failing file', () => {
   it('attempts grow and so does the delay; once the file goes through, the count starts over', async () => {
-    const clock = createVirtualClock();
-    const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
-    cloud.addUser('ada');
-    const person = cloud.drive('ada', 'two-way');
-    await person.mkdir('personal', 'Docs');
-    const local = createSimLocalFs({ clock });
-    const log = createMemoryEventLog({ clock });
-    const engine = await createEngineCore({
-      log,
-      clock,
-      ids: createSequentialIds(),
-      terminalName: 'sim',
-      defaultCloudUrl: null,
-      driveFor: (_c, m) => cloud.drive('ada', m),
-      localFor: () => local,
-      checkLocalFolder: (path) => ({ root: path, rootId: null }),
-    });
+    const { clock, cloud, person, local, log, engine } = await simEngineWorld();
     const t = await engine.createTask({ localRoot: '/sim', cloud: 'personal:/Docs' });
     await engine.syncOnce(t.taskId);
     cloud.setQuota('personal:ada', 10);

@@ -3,30 +3,10 @@
  * reported with a reason"): what it held must never turn into deletes in the cloud.
  */
 import { describe, expect, it } from 'vitest';
-import { createEngineCore } from './engine.js';
-import { createMemoryEventLog } from '../events/memory-event-log.js';
-import { createVirtualClock } from '../io/clock.js';
-import { createSequentialIds } from '../io/ids.js';
-import { createSimCloud } from '../io/sim-remote-drive.js';
-import { createSimLocalFs } from '../io/sim-local-fs.js';
+import { simEngineWorld } from './sim-engine.fixture.js';
 
 async function world() {
-  const clock = createVirtualClock();
-  const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
-  cloud.addUser('ada');
-  const person = cloud.drive('ada', 'two-way');
-  await person.mkdir('personal', 'Docs');
-  const local = createSimLocalFs({ clock });
-  const engine = await createEngineCore({
-    log: createMemoryEventLog({ clock }),
-    clock,
-    ids: createSequentialIds(),
-    terminalName: 'sim',
-    defaultCloudUrl: null,
-    driveFor: (_c, m) => cloud.drive('ada', m),
-    localFor: () => local,
-    checkLocalFolder: (path) => ({ root: path, rootId: null }),
-  });
+  const { local, person, engine } = await simEngineWorld();
   local.user.write('keep.txt', 'k');
   for (const n of ['x', 'y', 'z']) local.user.write(`photos/${n}.jpg`, n);
   const t = await engine.createTask({ localRoot: '/sim', cloud: 'personal:/Docs' });
