@@ -222,7 +222,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   // A function, not the variable: the compiler would take `held` as still null after the fold.
   const heldAfterFold = (): typeof held => held;
   const holding = heldAfterFold();
-  if (holding?.position != null && task.resumedAt !== null && task.resumedAt > holding.position) acceptedGuard = holding.reason;
+  if (holding !== null && task.resumedAt !== null && task.resumedAt > holding.position) acceptedGuard = holding.reason;
 
   const writer = createStreamWriter(log, stream, version, (stored) => {
     for (const e of stored) follow(e);
