@@ -84,6 +84,9 @@ export function startEmbeddedCloud(start: EmbeddedStart): Promise<EmbeddedCloud>
         await exit;
         throw ready.type === 'error' ? errorOf(ready) : new Error(`the embedded cloud answered ${ready.type}`);
       }
+      // A server that fails later (its thread dies) must not take the engine down: tasks see an
+      // unreachable cloud and say so, as with any other server.
+      worker.on('error', () => undefined);
       let closing: Promise<void> | null = null;
       return {
         url: ready.url,
