@@ -23,6 +23,7 @@ import { createPathFilter } from '../lib/filters.js';
 import { createTaskRunner, type LocalNotes, type SyncResult, type TaskProgress, type TaskRunner } from './task-runner.js';
 import { Subject, type Observable } from 'rxjs';
 import type { RelPath } from '../lib/names.js';
+import { retryDelayMs } from '../machines/task-machine.js';
 
 /** Checks a local folder for SPEC.md section 3's refusals; throws a typed error, or returns its identity. */
 export type LocalFolderCheck = (path: string, existingRoots: readonly string[]) => { readonly root: string; readonly rootId: string | null };
@@ -182,24 +183,59 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     await writer.write([{ type: 'TerminalInitialized', v: 1, terminalId: ids.next('terminal'), terminalName: options.terminalName }]);
   }
 
-  const runners = new Map<string, { runner: TaskRunner; drive: RemoteDrive }>();
+  /** Each task's runner, built for `task` (the registry's object for the task when it was built). */
+  const runners = new Map<string, { runner: TaskRunner; drive: RemoteDrive; task: RegisteredTask }>();
   const progress$ = new Subject<TaskProgress>();
   const get = (taskId: string): RegisteredTask => {
     const t = registry.tasks.get(taskId);
     if (t === undefined) throw new FoldsyncError('unknown-task', `There is no task ${taskId}; \`foldsync task list\` shows the tasks.`, { taskId });
     return t;
   };
-  /** Drops a task's runner so the next sync starts from the log with the task's current settings. */
-  const retire = async (taskId: string): Promise<void> => {
+
+  /**
+   * One round of a task at a time (ADR 0099): each task's rounds, and anything that must not
+   * overlap one (building its runner, retry's fresh start), run one after another in its lane.
+   */
+  const lanes = new Map<string, Promise<void>>();
+  const inLane = <T>(taskId: string, job: () => Promise<T>): Promise<T> => {
+    const result = (lanes.get(taskId) ?? Promise.resolve()).then(job);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    lanes.set(taskId, done);
+    void done.then(() => {
+      if (lanes.get(taskId) === done) lanes.delete(taskId);
+    });
+    return result;
+  };
+  /** Drives of retired runners still being closed (a retired runner's last action may still use its drive). */
+  const closing = new Set<Promise<void>>();
+  /**
+   * Drops a task's runner so the next sync starts from the log with the task's current settings.
+   * The runner stops at once: no new action starts, and a round in progress ends at its next step.
+   * Its drive is closed once that round is over; resolves then, or at once when `wait` is false.
+   */
+  const retire = async (taskId: string, wait = true): Promise<void> => {
     const r = runners.get(taskId);
     if (r === undefined) return;
     runners.delete(taskId);
     r.runner.stop();
-    await r.drive.close();
+    const closed = (lanes.get(taskId) ?? Promise.resolve()).then(() => r.drive.close()).catch(() => undefined);
+    closing.add(closed);
+    void closed.then(() => closing.delete(closed));
+    if (wait) await closed;
   };
+  /**
+   * Tasks whose runner broke (its stream could not be written): consecutive breaks, and when the
+   * continuous loop builds a new runner from the log.
+   */
+  const broken = new Map<string, { attempt: number; retryAt: number }>();
   const runnerOf = async (task: RegisteredTask): Promise<TaskRunner> => {
     const existing = runners.get(task.taskId);
-    if (existing !== undefined) return existing.runner;
+    // A runner built for an older version of the task (paused, configured since) is not used.
+    if (existing !== undefined && existing.task === task) return existing.runner;
+    if (existing !== undefined) await retire(task.taskId, false);
     const drive = options.driveFor(task.cloud, task.mode);
     const others = (): number => {
       let n = 0;
@@ -220,9 +256,12 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       },
       onRootAccepted: async (rootId) => {
         await writer.write([{ type: 'TaskConfigured', v: 1, taskId: task.taskId, options: get(task.taskId).options, localRootId: rootId }]);
+        // The runner itself accepted the new folder: it stays the runner of the task as recorded now.
+        const entry = runners.get(task.taskId);
+        if (entry?.runner === runner) runners.set(task.taskId, { ...entry, task: get(task.taskId) });
       },
     });
-    runners.set(task.taskId, { runner, drive });
+    runners.set(task.taskId, { runner, drive, task });
     return runner;
   };
   /** Wakes the continuous loop (a command changed what it should do); null while it is not running. */
@@ -245,8 +284,9 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       resync: false,
       stop: () => {
         stop.abort();
+        cancelRetry?.();
         sub.unsubscribe();
-        void drive.close();
+        drive.close().catch(() => undefined);
       },
     };
     const knownId = (p: RelPath): string | undefined => runners.get(task.taskId)?.runner.trees.local(p)?.fileId;
@@ -274,6 +314,8 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       prefix === '' || [c.path, c.fromPath ?? ''].some((p) => p === prefix || p.startsWith(`${prefix}/`) || prefix.startsWith(`${p}/`));
     // A function, not the property: the compiler would take `aborted` as fixed across awaits.
     const stopped = (): boolean => stop.signal.aborted;
+    /** Ends the pause before the feed is asked again (the watch stopped). */
+    let cancelRetry: (() => void) | null = null;
     void (async () => {
       let from: string | null = null;
       while (!stopped()) {
@@ -291,7 +333,16 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         } catch {
           // The feed failed (the server is gone, or the watch stopped): try again a little later;
           // the task's own round reports an unreachable cloud.
-          if (!stopped()) await new Promise<void>((r) => clock.setTimeout(r, FEED_RETRY_MS));
+          if (!stopped()) {
+            await new Promise<void>((resolve) => {
+              const cancel = clock.setTimeout(resolve, FEED_RETRY_MS);
+              cancelRetry = () => {
+                cancel();
+                resolve();
+              };
+            });
+            cancelRetry = null;
+          }
         }
       }
     })();
@@ -299,20 +350,50 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
   };
 
   /**
-   * One sync round of a task. A pause the task decided itself (the mass-delete guard) is recorded
-   * as a pause on the engine stream, so it lasts across restarts until the user resumes.
+   * One sync round of a task, in the task's lane, with the task as the registry holds it when the
+   * round begins (a command given while the task waited for its lane has taken effect). With
+   * `live`, a task that is gone, paused or no longer auto-synced gets no round: null. With `fresh`,
+   * the task's runner is built anew from the log first (retry). A pause the task decided itself
+   * (the mass-delete guard) is recorded as a pause on the engine stream, so it lasts across
+   * restarts until the user resumes.
    */
-  const syncTask = async (task: RegisteredTask, how: { full: true; list: boolean } | { full: false; notes: LocalNotes } = { full: true, list: false }): Promise<SyncResult> => {
-    const runner = await runnerOf(task);
-    const result = await (how.full ? runner.syncOnce({ list: how.list }) : runner.syncChanges(how.notes));
-    if (result.status === 'paused' && !get(task.taskId).paused) await command('TaskPaused', task.taskId);
+  const syncTask = (
+    taskId: string,
+    how: { full: true; list: boolean } | { full: false; notes: LocalNotes } = { full: true, list: false },
+    mode: { live?: boolean; fresh?: boolean } = {},
+  ): Promise<SyncResult | null> =>
+    inLane(taskId, async () => {
+      const task = mode.live === true ? registry.tasks.get(taskId) : get(taskId);
+      if (task === undefined || (mode.live === true && (task.paused || !task.options.autoSync))) return null;
+      if (mode.fresh === true) await retire(taskId, false);
+      const runner = await runnerOf(task);
+      const result = await (how.full ? runner.syncOnce({ list: how.list }) : runner.syncChanges(how.notes));
+      if (runners.get(taskId)?.runner !== runner) {
+        // A command retired the runner during the round, which ended early: say what the task is now.
+        return registry.tasks.get(taskId)?.paused === true ? { ...result, status: 'paused' } : result;
+      }
+      if (runner.broken()) {
+        const attempt = (broken.get(taskId)?.attempt ?? 0) + 1;
+        broken.set(taskId, { attempt, retryAt: clock.now() + retryDelayMs(attempt) });
+        await retire(taskId, false);
+      } else if (result.status !== 'failed') {
+        broken.delete(taskId);
+      }
+      if (result.status === 'paused' && !get(taskId).paused) await command('TaskPaused', taskId);
+      return result;
+    });
+  /** {@link syncTask} for a task that gets its round whatever its state. */
+  const syncNow = async (taskId: string, how?: { full: true; list: boolean } | { full: false; notes: LocalNotes }, fresh = false): Promise<SyncResult> => {
+    const result = await syncTask(taskId, how, { fresh });
+    if (result === null) throw new Error(`unreachable: task ${taskId} got no round`);
     return result;
   };
 
   const command = async (type: 'TaskPaused' | 'TaskResumed' | 'TaskCancelled' | 'SyncRequested' | 'RetryRequested', taskId: string): Promise<void> => {
     get(taskId);
     await writer.write([{ type, v: 1, taskId }]);
-    await retire(taskId);
+    // Inside the task's own round (its guard paused it) the drive closes when the round is over.
+    await retire(taskId, !lanes.has(taskId));
     wakeRun?.();
   };
 
@@ -370,19 +451,28 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       const t = get(taskId);
       const merged: TaskOptions = { ...t.options, ...changes };
       await writer.write([{ type: 'TaskConfigured', v: 1, taskId, options: merged }]);
-      await retire(taskId);
+      await retire(taskId, !lanes.has(taskId));
       wakeRun?.();
       return get(taskId);
     },
     retry: async (taskId) => {
-      await command('RetryRequested', taskId);
-      return syncTask(get(taskId));
+      get(taskId);
+      await writer.write([{ type: 'RetryRequested', v: 1, taskId }]);
+      // A round in progress finishes first; then the task starts afresh from the log.
+      return syncNow(taskId, undefined, true);
     },
-    syncChanges: (taskId, notes) => syncTask(get(taskId), { full: false, notes }),
+    syncChanges: (taskId, notes) => syncNow(get(taskId).taskId, { full: false, notes }),
     syncOnce: async (taskId) => {
       const results = new Map<string, SyncResult>();
-      const chosen = taskId === undefined ? [...registry.tasks.values()] : [get(taskId)];
-      for (const task of chosen) results.set(task.taskId, await syncTask(task));
+      const chosen = taskId === undefined ? [...registry.tasks.keys()] : [get(taskId).taskId];
+      for (const id of chosen) {
+        // A task cancelled while another synced is not synced.
+        const result = await syncTask(id, undefined, { live: false }).catch((error: unknown) => {
+          if (taskId === undefined && isFoldsyncError(error, 'unknown-task')) return null;
+          throw error;
+        });
+        if (result !== null) results.set(id, result);
+      }
       return results;
     },
     run: async (signal, onRound) => {
@@ -408,13 +498,23 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
           const results = new Map<string, SyncResult>();
           const now = clock.now();
           let nextAt = now + IDLE_WAKE_MS;
-          for (const task of live) {
+          for (const { taskId } of live) {
             if (aborted()) break;
-            const w = watches.get(task.taskId);
+            const w = watches.get(taskId);
             if (w === undefined) continue;
-            const runner = runners.get(task.taskId)?.runner;
+            // A command given during another task's round changed this one: the next pass watches it anew.
+            if (registry.tasks.get(taskId) !== w.task) {
+              nextAt = now;
+              continue;
+            }
+            const runner = runners.get(taskId)?.runner;
             const retryAt = runner?.nextRetryAt() ?? null;
             const safetyAt = w.lastFullAt + safetyRescanMs;
+            const rebuildAt = runner === undefined ? (broken.get(taskId)?.retryAt ?? null) : null;
+            if (rebuildAt !== null && rebuildAt > now) {
+              nextAt = Math.min(nextAt, rebuildAt);
+              continue;
+            }
             const due = runner === undefined || w.paths.size > 0 || w.rescans.size > 0 || w.cloudWoken || (retryAt !== null && retryAt <= now) || safetyAt <= now;
             if (!due) {
               nextAt = Math.min(nextAt, retryAt ?? Infinity, safetyAt);
@@ -431,9 +531,21 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
             w.cloudWoken = false;
             const full = safetyAt <= now;
             if (full) w.lastFullAt = now;
-            results.set(task.taskId, await syncTask(task, full ? { full: true, list: true } : { full: false, notes }));
+            let result: SyncResult | null;
+            try {
+              result = await syncTask(taskId, full ? { full: true, list: true } : { full: false, notes }, { live: true });
+            } catch {
+              // Only a failure of the engine's own stream ends the loop; any other error is this
+              // task's (its runner could not be built, a bug in its round): it is tried again later.
+              await writer.settled();
+              const attempt = (broken.get(taskId)?.attempt ?? 0) + 1;
+              broken.set(taskId, { attempt, retryAt: clock.now() + retryDelayMs(attempt) });
+              result = { status: 'failed', failedFiles: runners.get(taskId)?.runner.progress().failedFiles ?? 0 };
+              await retire(taskId, false);
+            }
             w.resync = true;
             nextAt = now;
+            if (result !== null) results.set(taskId, result);
           }
           if (results.size > 0) onRound?.(results);
           if (aborted()) return;
@@ -449,6 +561,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     close: async () => {
       progress$.complete();
       for (const id of [...runners.keys()]) await retire(id);
+      await Promise.all([...closing]);
       await writer.settled();
     },
   };

@@ -32,6 +32,7 @@ import { RemoteError } from '../io/remote-drive.js';
 import { createTokenBucket, createTransferPool, type TokenBucket, type TransferPool } from './transfer-limits.js';
 import { toXStateClock } from './xstate-clock.js';
 import { createStreamWriter } from './stream-writer.js';
+import { unexpectedFailure } from './round-failure.js';
 
 /** What a task runner needs. */
 export interface TaskRunnerOptions {
@@ -123,8 +124,13 @@ export interface TaskRunner {
   nextRetryAt(): number | null;
   /** Where the current (or last) sync stands. */
   progress(): TaskProgress;
-  /** Stops the machine and the throttles. */
+  /**
+   * Stops the task: no new action starts (one in flight finishes and is recorded), a round in
+   * progress ends at its next step, the throttles' waiters are rejected, and the machine stops.
+   */
   stop(): void;
+  /** True once the task's stream could not be written (a failed append, another writer): build a new runner from the log. */
+  broken(): boolean;
 }
 
 /** How long after a file was seen changing while read it is looked at again, ms. */
@@ -575,10 +581,16 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   let halted: { reason: TaskFailureReason; message: string; retryable: boolean } | null = null;
   // A function, not the variable: the compiler would take `halted` as fixed across awaits.
   const haltedBy = (): typeof halted => halted;
+  /** Set by stop(): nothing new starts. The machine stops when the round in progress (if any) ends. */
+  let stopping = false;
+  const stopped = (): boolean => stopping;
+  let inRound = false;
+  /** The stream could not be written: this runner is of no more use. */
+  let unusable = false;
 
   /** Runs one planned action through the pool, appending its start and outcome. */
   const perform = async ({ actionId, action }: PlannedAction): Promise<void> => {
-    if (halted !== null) return;
+    if (halted !== null || stopping) return;
     const transfer = action.op === 'upload' || action.op === 'download';
     // A small upload is one file of a batch: the batch, not the file, takes a place in the pool.
     const small = ctx.uploadSmall !== undefined && action.op === 'upload' && action.local.size <= SMALL_UPLOAD;
@@ -587,6 +599,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       : transfer
         ? pool.run(() => executeAndMark(actionId, action))
         : executeAndMark(actionId, action));
+    if (outcome === null) return;
     prog.done += 1;
     report();
     if (outcome.ok) {
@@ -603,6 +616,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   };
 
   const executeAndMark = async (actionId: string, action: Action) => {
+    // Queued behind the pool when the task stopped: it never starts.
+    if (stopping) return null;
     if (action.op === 'upload' || action.op === 'download') await write([{ type: 'ActionStarted', v: 1, actionId }]);
     return executeAction(ctx, action);
   };
@@ -653,6 +668,18 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   type Observation = { readonly full: true; readonly list: boolean } | { readonly full: false; readonly notes: LocalNotes };
 
   const runRound = async (observation: Observation): Promise<SyncResult> => {
+    if (stopping) return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
+    inRound = true;
+    try {
+      return await runRoundOnce(observation);
+    } finally {
+      inRound = false;
+      // A function, not the variable: the compiler would take `stopping` as fixed across awaits.
+      if (stopped()) machine.stop();
+    }
+  };
+
+  const runRoundOnce = async (observation: Observation): Promise<SyncResult> => {
     halted = null;
     try {
       const result = await syncRound(observation);
@@ -670,7 +697,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       if (error instanceof RemoteError) {
         return failTask({ reason: 'cloud-unreachable', message: `The cloud could not be reached (${error.message}); foldsync tries again by itself.`, retryable: true });
       }
-      throw error;
+      const failure = await unexpectedFailure(error, task.localRoot, writer.settled());
+      if (failure === null) throw error;
+      if (failure.reason === 'log-unwritable') unusable = true;
+      return await failTask(failure).catch(() => ({ status: 'failed' as const, failedFiles: failedActions.size }));
     }
   };
 
@@ -764,6 +794,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     else if (machine.getSnapshot().value !== 'synchronizing') machine.send({ type: 'WORK_FOUND' });
     const allowMassDelete = acceptedGuard === 'mass-delete';
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (stopping) return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
       const dirty = trees.takeDirty();
       if (dirty.length === 0) break;
       const now = clock.now();
@@ -815,8 +846,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     status: () => taskStatusOf(machine.getSnapshot().value) ?? 'completed',
     progress,
     trees,
+    broken: () => unusable,
     stop: () => {
-      machine.stop();
+      stopping = true;
+      if (!inRound) machine.stop();
       const stopped = new Error('task stopped');
       upload.abort(stopped);
       download.abort(stopped);

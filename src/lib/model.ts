@@ -134,7 +134,13 @@ export type TaskFailureReason =
   | 'cloud-folder-gone'
   | 'cloud-folder-replaced'
   | 'cloud-unreachable'
-  | 'log-corrupt';
+  | 'log-corrupt'
+  /** The local folder (or a folder above it) could not be looked at. */
+  | 'local-unreadable'
+  /** The task's record in the event log could not be written (disk full, another writer). */
+  | 'log-unwritable'
+  /** Any other error of the task's own IO. */
+  | 'task-error';
 
 /** Which side an action touches. */
 export type Side = 'local' | 'cloud';
