@@ -379,6 +379,29 @@ describe('the data folder at start', () => {
     }
   });
 
+  it('checks the whole database at start after a crash, not after a clean stop (which leaves a mark the next start removes)', async () => {
+    const first = await startCloudServer({ dataDir: dir });
+    const { token } = await first.data.core.addUser('ada');
+    const drive = createHttpRemoteDrive({ baseUrl: first.url, token });
+    for (let i = 0; i < 200; i++) await drive.mkdir('personal', `folder-with-a-long-enough-name-${i}`);
+    await drive.close();
+    await first.close();
+    expect((await readdir(dir)).includes('meta.clean')).toBe(true);
+    const second = await startCloudServer({ dataDir: dir });
+    // Running: a crash now must leave no mark behind.
+    expect((await readdir(dir)).includes('meta.clean')).toBe(false);
+    await second.close();
+    // A crash (no mark) with a damaged page deep in the file: the full check at start finds it.
+    await rm(join(dir, 'meta.clean'));
+    const bytes = await readFile(join(dir, 'meta.db'));
+    const pageSize = bytes.readUInt16BE(16) === 1 ? 65536 : bytes.readUInt16BE(16);
+    const pages = bytes.length / pageSize;
+    expect(pages).toBeGreaterThan(4);
+    for (let p = 2; p < pages; p++) bytes.fill(0xa5, p * pageSize + 8, p * pageSize + 64);
+    await writeFile(join(dir, 'meta.db'), bytes);
+    await rejectsWith(startCloudServer({ dataDir: dir }), 'data-corrupt');
+  });
+
   it('refuses a corrupted database and leaves it as it was (no silent reset)', async () => {
     const first = await startCloudServer({ dataDir: dir });
     await first.data.core.addUser('ada');
