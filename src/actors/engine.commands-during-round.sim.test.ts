@@ -5,15 +5,12 @@
  * rounds of one task never write its stream at once.
  */
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { createEngineCore, type EngineCore } from './engine.js';
-import { createMemoryEventLog } from '../events/memory-event-log.js';
 import { taskStream } from '../events/types.js';
 import { createVirtualClock } from '../io/clock.js';
-import { createSequentialIds } from '../io/ids.js';
 import type { LocalFs } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
-import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs } from '../io/sim-local-fs.js';
+import { simEngineWorld } from './sim-engine.fixture.js';
 
 /** Holds the next hooked call until opened; `reached` resolves when a call is held. */
 interface Gate {
@@ -31,12 +28,7 @@ function gate(): Gate {
 
 async function world() {
   const clock = createVirtualClock();
-  const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
-  cloud.addUser('ada');
-  const person = cloud.drive('ada', 'two-way');
-  await person.mkdir('personal', 'Docs');
   const local = createSimLocalFs({ clock });
-  const log = createMemoryEventLog({ clock });
   let hold: Gate | null = null;
   const held = async (): Promise<void> => {
     if (hold === null) return;
@@ -70,16 +62,7 @@ async function world() {
       }
     },
   });
-  const engine: EngineCore = await createEngineCore({
-    log,
-    clock,
-    ids: createSequentialIds(),
-    terminalName: 'sim',
-    defaultCloudUrl: null,
-    driveFor: (_c, m) => wrapDrive(cloud.drive('ada', m)),
-    localFor: () => wrappedLocal,
-    checkLocalFolder: (path) => ({ root: path, rootId: null }),
-  });
+  const { person, log, engine } = await simEngineWorld({ clock, drive: wrapDrive, localFor: () => wrappedLocal });
   return {
     clock,
     person,

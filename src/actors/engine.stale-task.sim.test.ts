@@ -4,22 +4,14 @@
  * cancelled task gets no round, and no runner is built or kept for an outdated version of a task.
  */
 import { describe, expect, it } from 'vitest';
-import { createEngineCore } from './engine.js';
-import { createMemoryEventLog } from '../events/memory-event-log.js';
 import { createVirtualClock } from '../io/clock.js';
-import { createSequentialIds } from '../io/ids.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
-import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs, type SimLocalFs } from '../io/sim-local-fs.js';
+import { simEngineWorld } from './sim-engine.fixture.js';
 
 /** Two tasks, A and B; run() holds in A's listing until the test opens it; B has a file to upload. */
 async function twoTasks() {
   const clock = createVirtualClock();
-  const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
-  cloud.addUser('ada');
-  const person = cloud.drive('ada', 'two-way');
-  await person.mkdir('personal', 'A');
-  await person.mkdir('personal', 'B');
   const sides = new Map<string, SimLocalFs>([
     ['/a', createSimLocalFs({ clock, root: '/a' })],
     ['/b', createSimLocalFs({ clock, root: '/b', dev: 2 })],
@@ -37,16 +29,7 @@ async function twoTasks() {
       return d.list(...args);
     },
   });
-  const engine = await createEngineCore({
-    log: createMemoryEventLog({ clock }),
-    clock,
-    ids: createSequentialIds(),
-    terminalName: 'sim',
-    defaultCloudUrl: null,
-    driveFor: (_c, m) => gated(cloud.drive('ada', m)),
-    localFor: (root) => sides.get(root)!,
-    checkLocalFolder: (path) => ({ root: path, rootId: null }),
-  });
+  const { person, engine } = await simEngineWorld({ clock, folders: ['A', 'B'], drive: gated, localFor: (root) => sides.get(root)! });
   await engine.createTask({ localRoot: '/a', cloud: 'personal:/A' });
   const b = await engine.createTask({ localRoot: '/b', cloud: 'personal:/B' });
   sides.get('/b')!.user.write('secret.txt', 'not while paused');

@@ -6,34 +6,25 @@
  * failure of the engine's own stream ends run().
  */
 import { describe, expect, it } from 'vitest';
-import { createEngineCore } from './engine.js';
 import type { EventLog } from '../events/event-log.js';
-import { createMemoryEventLog } from '../events/memory-event-log.js';
 import { ENGINE_STREAM, taskStream, type FoldsyncEvent } from '../events/types.js';
 import { createVirtualClock } from '../io/clock.js';
-import { createSequentialIds } from '../io/ids.js';
 import { LocalFsError, type LocalFs } from '../io/local-fs.js';
-import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs, type SimLocalFs } from '../io/sim-local-fs.js';
+import { simEngineWorld } from './sim-engine.fixture.js';
 import type { SyncResult } from './task-runner.js';
 
 type Fault = 'none' | 'lstat' | 'append' | 'conflict' | 'engine-append';
 
 async function twoTasks() {
   const clock = createVirtualClock();
-  const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
-  cloud.addUser('ada');
-  const person = cloud.drive('ada', 'two-way');
-  await person.mkdir('personal', 'A');
-  await person.mkdir('personal', 'B');
   const sides = new Map<string, SimLocalFs>([
     ['/a', createSimLocalFs({ clock, root: '/a' })],
     ['/b', createSimLocalFs({ clock, root: '/b', dev: 2 })],
   ]);
   let fault: Fault = 'none';
   let aStream = '';
-  const memory = createMemoryEventLog({ clock });
-  const log: EventLog = {
+  const failing = (memory: EventLog): EventLog => ({
     ...memory,
     append: async (stream, events, expected) => {
       if (fault === 'append' && stream === aStream) throw new Error('SQLITE_FULL: database or disk is full');
@@ -45,23 +36,14 @@ async function twoTasks() {
       }
       return memory.append(stream, events, expected);
     },
-  };
+  });
   const localFor = (root: string): LocalFs => {
     const l = sides.get(root)!;
     // With the engine's stream failing, B's folder is gone too: its guard pauses it, which is recorded on the engine stream.
     if (root !== '/a') return { ...l, lstat: (p) => (fault === 'engine-append' && p === '' ? Promise.resolve(null) : l.lstat(p)) };
     return { ...l, lstat: (p) => (fault === 'lstat' ? Promise.reject(new LocalFsError('permission', p, 'EACCES on the way to the root')) : l.lstat(p)) };
   };
-  const engine = await createEngineCore({
-    log,
-    clock,
-    ids: createSequentialIds(),
-    terminalName: 'sim',
-    defaultCloudUrl: null,
-    driveFor: (_c, m) => cloud.drive('ada', m),
-    localFor,
-    checkLocalFolder: (path) => ({ root: path, rootId: null }),
-  });
+  const { person, log: memory, engine } = await simEngineWorld({ clock, folders: ['A', 'B'], log: failing, localFor });
   const a = await engine.createTask({ localRoot: '/a', cloud: 'personal:/A' });
   const b = await engine.createTask({ localRoot: '/b', cloud: 'personal:/B' });
   aStream = taskStream(a.taskId);

@@ -3,19 +3,10 @@
  * with its watch, and a watch drive whose close fails does not become an unhandled rejection.
  */
 import { expect, it } from 'vitest';
-import { createEngineCore } from './engine.js';
-import { createMemoryEventLog } from '../events/memory-event-log.js';
-import { createVirtualClock } from '../io/clock.js';
-import { createSequentialIds } from '../io/ids.js';
 import { RemoteError, type RemoteDrive } from '../io/remote-drive.js';
-import { createSimCloud } from '../io/sim-remote-drive.js';
-import { createSimLocalFs } from '../io/sim-local-fs.js';
+import { simEngineWorld } from './sim-engine.fixture.js';
 
 it('run() stopped while the feed waits to be asked again: no timer is left, and a failing close is not an unhandled rejection', async () => {
-  const clock = createVirtualClock();
-  const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
-  cloud.addUser('ada');
-  await cloud.drive('ada', 'two-way').mkdir('personal', 'Docs');
   let feedFailures = 0;
   let closeFails = false;
   const failingFeed = (d: RemoteDrive): RemoteDrive => ({
@@ -30,16 +21,7 @@ it('run() stopped while the feed waits to be asked again: no timer is left, and 
     },
     close: () => (closeFails ? Promise.reject(new Error('already closed')) : d.close()),
   });
-  const engine = await createEngineCore({
-    log: createMemoryEventLog({ clock }),
-    clock,
-    ids: createSequentialIds(),
-    terminalName: 'sim',
-    defaultCloudUrl: null,
-    driveFor: (_c, m) => failingFeed(cloud.drive('ada', m)),
-    localFor: () => createSimLocalFs({ clock }),
-    checkLocalFolder: (path) => ({ root: path, rootId: null }),
-  });
+  const { clock, engine } = await simEngineWorld({ drive: failingFeed });
   const t = await engine.createTask({ localRoot: '/sim', cloud: 'personal:/Docs' });
   closeFails = true;
   const stop = new AbortController();

@@ -1,31 +1,51 @@
 /**
  * One engine on simulated sides and a virtual clock, for tests of the engine's own rules: user
- * `ada` with a `Docs` folder in her personal space, and a task between it and the simulated local folder.
+ * `ada` with folders in her personal space (`Docs` unless told), and the simulated local side.
+ * Tests wrap what they need to hold or fail (the log, every drive, the local side of a root).
  */
+import type { EventLog } from '../events/event-log.js';
 import { createMemoryEventLog } from '../events/memory-event-log.js';
-import { createVirtualClock } from '../io/clock.js';
+import { createVirtualClock, type VirtualClock } from '../io/clock.js';
 import { createSequentialIds } from '../io/ids.js';
+import type { LocalFs } from '../io/local-fs.js';
+import type { RemoteDrive } from '../io/remote-drive.js';
 import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs } from '../io/sim-local-fs.js';
 import { createEngineCore } from './engine.js';
 
+/** Options of {@link simEngineWorld}. */
+export interface SimEngineWorldOptions {
+  /** The clock (default: a new virtual clock), for sides a test makes before the world. */
+  readonly clock?: VirtualClock;
+  /** Folders made in ada's personal space first (default: `Docs`). */
+  readonly folders?: readonly string[];
+  /** The log the engine writes, made from the in-memory one (default: that one). */
+  readonly log?: (memory: EventLog) => EventLog;
+  /** Wraps every drive the engine gets. */
+  readonly drive?: (drive: RemoteDrive) => RemoteDrive;
+  /** The local side of a task root (default: the world's `local` for every root). */
+  readonly localFor?: (root: string) => LocalFs;
+}
+
 /** Builds the world (no task yet: each test creates its own). */
-export async function simEngineWorld() {
-  const clock = createVirtualClock();
+export async function simEngineWorld(options: SimEngineWorldOptions = {}) {
+  const clock = options.clock ?? createVirtualClock();
   const cloud = createSimCloud({ clock, ids: createSequentialIds(100) });
   cloud.addUser('ada');
   const person = cloud.drive('ada', 'two-way');
-  await person.mkdir('personal', 'Docs');
+  for (const folder of options.folders ?? ['Docs']) await person.mkdir('personal', folder);
   const local = createSimLocalFs({ clock });
+  /** The in-memory log under whatever the test wrapped around it. */
   const log = createMemoryEventLog({ clock });
+  const drive = options.drive ?? ((d: RemoteDrive) => d);
   const engine = await createEngineCore({
-    log,
+    log: options.log?.(log) ?? log,
     clock,
     ids: createSequentialIds(),
     terminalName: 'sim',
     defaultCloudUrl: null,
-    driveFor: (_c, m) => cloud.drive('ada', m),
-    localFor: () => local,
+    driveFor: (_c, m) => drive(cloud.drive('ada', m)),
+    localFor: options.localFor ?? (() => local),
     checkLocalFolder: (path) => ({ root: path, rootId: null }),
   });
   return { clock, cloud, person, local, log, engine };
