@@ -3,7 +3,7 @@
  * creation checks that ask the cloud, user commands, the mass-delete guard, and carrying on
  * after a restart.
  */
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +124,21 @@ describe('engine: controls (SPEC.md section 6)', () => {
     renameSync(root, join(dir, 'r-older'));
     folder('r', { 'c.txt': 'c' });
     expect((await engine.syncOnce(t.taskId)).get(t.taskId)?.status).toBe('paused');
+  });
+
+  it('a restarted engine starts each task from the snapshot its last run wrote (ADR 0012) and syncs on', async () => {
+    let engine = await open();
+    const root = folder('snap', { 'a.txt': 'a' });
+    const t = await engine.createTask({ localRoot: root, cloud: 'personal:/snap' });
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)?.status).toBe('completed');
+    await engine.close();
+    expect(readdirSync(join(dir, 'home', 'snapshots'))).toEqual([`${t.taskId}.snap`]);
+    engine = await open();
+    writeFileSync(join(root, 'b.txt'), 'b');
+    expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
+    const drive = (await import('./io/http-remote-drive.js')).createHttpRemoteDrive({ baseUrl: server.url, token });
+    expect((await drive.list('personal', 'snap')).length).toBe(2);
+    await drive.close();
   });
 
   it('cancel removes the task and touches no file on either side', async () => {

@@ -16,6 +16,7 @@ import { lockDataDir } from './io/data-dir.js';
 import { createHttpRemoteDrive } from './io/http-remote-drive.js';
 import { createRandomIds, type Ids } from './io/ids.js';
 import { createNodeLocalFs } from './io/node-local-fs.js';
+import { createFileSnapshotStore } from './io/snapshot-store.js';
 import { checkTaskFolder } from './io/task-folder-checks.js';
 import { createTrash, type Trash } from './io/trash.js';
 import { FoldsyncError } from './lib/errors.js';
@@ -175,6 +176,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
         return createHttpRemoteDrive({ baseUrl, token: t, mode });
       },
       localFor: (root) => createNodeLocalFs({ root, clock, trash }),
+      snapshots: createFileSnapshotStore(join(options.dataDir, 'snapshots')),
       checkLocalFolder: (path, existingRoots) => checkTaskFolder(path, { existingRoots, engineDataDir: options.dataDir }),
       ...(options.maxFiles === undefined ? {} : { maxFiles: options.maxFiles }),
     });

@@ -20,6 +20,7 @@ import { foldEvents } from '../projections/projection.js';
 import { taskRegistryProjection, type RegisteredTask, type TaskRegistry } from '../projections/task-registry.js';
 import { createStreamWriter } from './stream-writer.js';
 import { createPathFilter } from '../lib/filters.js';
+import type { SnapshotStore } from '../io/snapshot-store.js';
 import { createTaskRunner, type LocalNotes, type SyncResult, type TaskProgress, type TaskRunner } from './task-runner.js';
 import { Subject, type Observable } from 'rxjs';
 import type { RelPath } from '../lib/names.js';
@@ -46,7 +47,18 @@ export interface EngineCoreOptions {
   readonly maxFiles?: number;
   /** Time between two full observations of a task while {@link EngineCore.run} runs, ms (default one hour). */
   readonly safetyRescanMs?: number;
+  /**
+   * Where task runners keep snapshots of their folds, so that a task's next runner (after a restart,
+   * a configure) folds only the events after the snapshot (ADR 0012). Without it every runner folds
+   * its whole stream.
+   */
+  readonly snapshots?: SnapshotStore;
+  /** Events a task's stream may grow by after its last snapshot before a round writes a new one (default {@link SNAPSHOT_EVERY_EVENTS}). */
+  readonly snapshotEvery?: number;
 }
+
+/** Events a task's stream may grow by after its last snapshot before a round writes a new one. */
+export const SNAPSHOT_EVERY_EVENTS = 20_000;
 
 /** A request to create a task. */
 export interface CreateTaskRequest {
@@ -221,7 +233,11 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     if (r === undefined) return;
     runners.delete(taskId);
     r.runner.stop();
-    const closed = (lanes.get(taskId) ?? Promise.resolve()).then(() => r.drive.close()).catch(() => undefined);
+    const closed = (lanes.get(taskId) ?? Promise.resolve())
+      .then(() => (registry.tasks.has(taskId) ? snapshot(taskId, r.runner, 1) : options.snapshots?.remove(taskId)))
+      .catch(() => undefined)
+      .then(() => r.drive.close())
+      .catch(() => undefined);
     closing.add(closed);
     void closed.then(() => closing.delete(closed));
     if (wait) await closed;
@@ -231,6 +247,25 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
    * continuous loop builds a new runner from the log.
    */
   const broken = new Map<string, { attempt: number; retryAt: number }>();
+  /** The stream version of each task's last snapshot, written or read. */
+  const snapshotAt = new Map<string, number>();
+  /**
+   * Writes a snapshot of `runner` (between its rounds) when its fold went at least `after` events
+   * past the task's last one. A snapshot that cannot be written is skipped: it is only a cache.
+   */
+  const snapshot = async (taskId: string, runner: TaskRunner, after: number): Promise<void> => {
+    const store = options.snapshots;
+    const to = runner.foldedTo().streamVersion;
+    if (store === undefined || runner.broken() || to - (snapshotAt.get(taskId) ?? 0) < after) return;
+    try {
+      await store.save(taskId, (w) => {
+        runner.writeSnapshot(w);
+      });
+      snapshotAt.set(taskId, to);
+    } catch {
+      // The next runner folds more of the stream; nothing else depends on it.
+    }
+  };
   const runnerOf = async (task: RegisteredTask): Promise<TaskRunner> => {
     const existing = runners.get(task.taskId);
     // A runner built for an older version of the task (paused, configured since) is not used.
@@ -242,9 +277,11 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       for (const [id, r] of runners) if (id !== task.taskId) n += r.runner.files();
       return n;
     };
+    const saved = (await options.snapshots?.load(task.taskId).catch(() => null)) ?? null;
     const runner = await createTaskRunner({
       task,
       log,
+      snapshot: saved,
       local: options.localFor(task.localRoot),
       drive,
       clock,
@@ -262,6 +299,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       },
     });
     runners.set(task.taskId, { runner, drive, task });
+    snapshotAt.set(task.taskId, runner.restoredFrom ?? 0);
     return runner;
   };
   /** Wakes the continuous loop (a command changed what it should do); null while it is not running. */
@@ -379,6 +417,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       } else if (result.status !== 'failed') {
         broken.delete(taskId);
       }
+      if (!runner.broken()) await snapshot(taskId, runner, options.snapshotEvery ?? SNAPSHOT_EVERY_EVENTS);
       if (result.status === 'paused' && !get(taskId).paused) await command('TaskPaused', taskId);
       return result;
     });

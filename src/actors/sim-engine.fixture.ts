@@ -11,6 +11,7 @@ import type { LocalFs } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
 import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs } from '../io/sim-local-fs.js';
+import type { SnapshotStore } from '../io/snapshot-store.js';
 import { createEngineCore } from './engine.js';
 
 /** Options of {@link simEngineWorld}. */
@@ -25,6 +26,8 @@ export interface SimEngineWorldOptions {
   readonly drive?: (drive: RemoteDrive) => RemoteDrive;
   /** The local side of a task root (default: the world's `local` for every root). */
   readonly localFor?: (root: string) => LocalFs;
+  /** Where runners keep snapshots, written after every round (default: none kept). */
+  readonly snapshots?: SnapshotStore;
 }
 
 /** Builds the world (no task yet: each test creates its own). */
@@ -47,6 +50,7 @@ export async function simEngineWorld(options: SimEngineWorldOptions = {}) {
     driveFor: (_c, m) => drive(cloud.drive('ada', m)),
     localFor: options.localFor ?? (() => local),
     checkLocalFolder: (path) => ({ root: path, rootId: null }),
+    ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots, snapshotEvery: 1 }),
   });
   return { clock, cloud, person, local, log, engine };
 }

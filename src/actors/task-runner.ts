@@ -33,6 +33,8 @@ import { createTokenBucket, createTransferPool, type TokenBucket, type TransferP
 import { toXStateClock } from './xstate-clock.js';
 import { createStreamWriter } from './stream-writer.js';
 import { unexpectedFailure } from './round-failure.js';
+import { readRunnerSnapshot, writeRunnerSnapshot, type FoldedTo, type RunnerFold } from './runner-snapshot.js';
+import { SnapshotFormatError, type SnapshotWriter } from '../lib/snapshot-codec.js';
 
 /** What a task runner needs. */
 export interface TaskRunnerOptions {
@@ -56,6 +58,12 @@ export interface TaskRunnerOptions {
   readonly onRootAccepted?: (rootId: string) => Promise<void>;
   /** Told whenever the task's progress changes (often during transfers: sample it). */
   readonly onProgress?: (progress: TaskProgress) => void;
+  /**
+   * A snapshot an earlier runner of the task wrote ({@link TaskRunner.writeSnapshot}): the runner
+   * starts from it and folds only the events after it. Not used (the whole stream is folded) when it
+   * is of another build, another task, or does not match the log (ADR 0012).
+   */
+  readonly snapshot?: Uint8Array<ArrayBuffer> | null;
 }
 
 /** Where a task's current sync stands: what `foldsync run` draws as its progress bar. */
@@ -131,6 +139,12 @@ export interface TaskRunner {
   stop(): void;
   /** True once the task's stream could not be written (a failed append, another writer): build a new runner from the log. */
   broken(): boolean;
+  /** The last event of the task's stream this runner has folded. */
+  foldedTo(): FoldedTo;
+  /** The stream version of the snapshot this runner started from, or null when it folded the whole stream. */
+  readonly restoredFrom: number | null;
+  /** Writes what the runner has folded so far, for {@link TaskRunnerOptions.snapshot}: call it between rounds. */
+  writeSnapshot(w: SnapshotWriter): void;
 }
 
 /** How long after a file was seen changing while read it is looked at again, ms. */
@@ -148,19 +162,26 @@ const CHANGES_PER_EVENT = 1000;
 export async function createTaskRunner(options: TaskRunnerOptions): Promise<TaskRunner> {
   const { task, log, local, drive, clock, ids } = options;
   const stream = taskStream(task.taskId);
-  const trees = createTrees();
-  const open = new Map<string, { action: Action; attempts: number }>();
+  const restored = options.snapshot == null ? null : await usableSnapshot(log, stream, task.taskId, options.snapshot);
+  const trees = restored?.trees ?? createTrees();
+  // A snapshot is taken after rounds whose plans consumed the dirty paths; a fold of the whole
+  // stream leaves every path it saw dirty. Planning every path again (cheap: an unchanged path is one
+  // byte) makes the first round the same either way, and applies options changed since.
+  if (restored !== null) trees.markAllDirty();
+  const open = new Map<string, { action: Action; attempts: number }>([...(restored?.open ?? [])].map(([id, o]) => [id, { ...o }]));
   /**
    * Failed attempts so far of an operation on a path (see {@link failureKey}), until it succeeds. A
    * retried action is planned anew under a new id, so counting by id alone would never back off.
    */
-  const failuresOf = new Map<string, number>();
+  const failuresOf = new Map<string, number>(restored?.failuresOf ?? []);
   /** Actions whose last outcome is a failure, by id: the task's failed files. */
-  const failedActions = new Map<string, { action: Action; nextRetryAt?: number | null }>();
-  let version = 0;
+  const failedActions = new Map<string, { action: Action; nextRetryAt?: number | null }>([...(restored?.failedActions ?? [])].map(([id, f]) => [id, { ...f }]));
+  /** The last event folded. */
+  let foldedTo: FoldedTo = restored?.foldedTo ?? { streamVersion: 0, position: 0, at: 0 };
+  let version = foldedTo.streamVersion;
   let firstRound = true;
   /** The safety guard that holds the task (since it last completed) and the log position of its pause. */
-  let held: { readonly reason: string; readonly position: number } | null = null;
+  let held: { readonly reason: string; readonly position: number } | null = restored?.held ?? null;
   /**
    * The guard the user lifted: set at creation when the task was resumed after the guard held it,
    * so that round goes ahead (the deletes, the new folder); a later hold or completion ends it.
@@ -170,14 +191,15 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   let rootId = task.localRootId;
 
   /** The change-feed position the cloud tree is at. */
-  let cursor: string | null = null;
+  let cursor: string | null = restored?.cursor ?? null;
   /** The id of the task's cloud folder when it was last listed (recorded in the listing; null before). */
-  let cloudRootId: string | null = null;
+  let cloudRootId: string | null = restored?.cloudRootId ?? null;
   /** Set after a round that did not finish (a task-level failure, an error): the next round observes in full. */
   let needsFull = true;
 
   const follow = (e: StoredEvent): void => {
     const event = e.event;
+    foldedTo = { streamVersion: e.streamVersion, position: e.position, at: e.at };
     trees.apply(event);
     switch (event.type) {
       case 'CloudChanged':
@@ -219,7 +241,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     }
   };
 
-  for await (const page of readPages(log, { stream })) {
+  for await (const page of readPages(log, { stream, from: version + 1 })) {
     for (const e of page) follow(e);
     const last = page[page.length - 1];
     if (last !== undefined) version = last.streamVersion;
@@ -847,6 +869,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     progress,
     trees,
     broken: () => unusable,
+    foldedTo: () => foldedTo,
+    restoredFrom: restored === null ? null : restored.foldedTo.streamVersion,
+    writeSnapshot: (w) => {
+      writeRunnerSnapshot(w, task.taskId, { trees, foldedTo, cursor, cloudRootId, held, open, failuresOf, failedActions });
+    },
     stop: () => {
       stopping = true;
       if (!inRound) machine.stop();
@@ -874,6 +901,24 @@ class Held extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The fold in `bytes` when it is of this build and task and ends at an event the log holds at that
+ * place (same stream version, position and time); else null, and the whole stream is folded.
+ */
+async function usableSnapshot(log: EventLog, stream: string, taskId: string, bytes: Uint8Array<ArrayBuffer>): Promise<RunnerFold | null> {
+  let fold: RunnerFold;
+  try {
+    fold = readRunnerSnapshot(bytes, taskId);
+  } catch (error) {
+    if (error instanceof SnapshotFormatError) return null;
+    throw error;
+  }
+  const to = fold.foldedTo;
+  if (to.streamVersion < 1) return null;
+  const [e] = await log.readStream(stream, to.streamVersion, 1);
+  return e !== undefined && e.streamVersion === to.streamVersion && e.position === to.position && e.at === to.at ? fold : null;
 }
 
 /** What a failure's attempts are counted by: the operation and the path it writes. */

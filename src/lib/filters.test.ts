@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_IGNORES, createPathFilter, TEMP_PREFIX } from './filters.js';
+import fc from 'fast-check';
+import ignore from 'ignore';
+import { BUILT_IN_IGNORES, builtInIgnored, createPathFilter, TEMP_PREFIX } from './filters.js';
 
 const none = { include: [], exclude: [], maxFileSize: null };
 
@@ -14,6 +16,19 @@ describe('filters (SPEC.md section 4)', () => {
     ['x/desktop.ini', 'desktop.ini'],
   ])('built-in ignore: %s (%s), even with no options', (path) => {
     expect(createPathFilter(none).verdict(path, 'file', 1)).toBe('built-in');
+  });
+
+  it('the hand-written built-in matcher agrees with gitignore matching (the ignore library) on any path, files and folders', () => {
+    const lib = ignore().add([...BUILT_IN_IGNORES]);
+    const piece = fc.constantFrom('~$', '.~lock.', '#', '.tmp', '.TMP', 'tmp', '.DS_Store', '.ds_store', 'Thumbs.db', 'THUMBS.DB', 'desktop.ini', TEMP_PREFIX, TEMP_PREFIX.toUpperCase(), 'a', '.', '$', '~', 'x y', 'é');
+    const name = fc.array(piece, { minLength: 1, maxLength: 4 }).map((ps) => ps.join('')).filter((n) => n !== '.' && n !== '..');
+    fc.assert(
+      fc.property(fc.array(name, { minLength: 1, maxLength: 4 }), fc.boolean(), (names, dir) => {
+        const path = names.join('/');
+        expect(builtInIgnored(path), path).toBe(lib.ignores(dir ? `${path}/` : path));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('lists the built-ins of the SPEC', () => {

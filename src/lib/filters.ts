@@ -22,6 +22,37 @@ export const BUILT_IN_IGNORES: readonly string[] = [
   'desktop.ini',
 ];
 
+const LOWER_TEMP_PREFIX = TEMP_PREFIX.toLowerCase();
+/**
+ * True when one name matches a built-in pattern, as `ignore` matches {@link BUILT_IN_IGNORES}
+ * (case-insensitively; `*` is any run of characters, none of the patterns holds a slash). Written
+ * out by hand: the library costs some 15 µs a path, a scan of 1,000,000 files 15 s (a property in
+ * filters.test.ts checks the two agree).
+ */
+function builtInName(name: string): boolean {
+  const n = name.toLowerCase();
+  return (
+    n.startsWith(LOWER_TEMP_PREFIX) ||
+    n.startsWith('~$') ||
+    (n.startsWith('.~lock.') && n.endsWith('#')) ||
+    n.endsWith('.tmp') ||
+    n === '.ds_store' ||
+    n === 'thumbs.db' ||
+    n === 'desktop.ini'
+  );
+}
+
+/** True when `path` or a folder above it is a built-in ignore (gitignore: an ignored folder ignores what it holds). */
+export function builtInIgnored(path: RelPath): boolean {
+  let start = 0;
+  for (;;) {
+    const end = path.indexOf('/', start);
+    if (builtInName(end < 0 ? path.slice(start) : path.slice(start, end))) return true;
+    if (end < 0) return false;
+    start = end + 1;
+  }
+}
+
 /** Why a path is not synced, or null when it is. */
 export type FilterVerdict = 'built-in' | 'excluded' | 'not-included' | 'too-large' | null;
 
@@ -37,16 +68,15 @@ export interface PathFilter {
 
 /** Builds a {@link PathFilter} from a task's filter options. */
 export function createPathFilter(filters: TaskOptions['filters']): PathFilter {
-  const builtIn: Ignore = ignore().add([...BUILT_IN_IGNORES]);
-  const exclude: Ignore = ignore().add([...filters.exclude]);
+  const exclude: Ignore | null = filters.exclude.length > 0 ? ignore().add([...filters.exclude]) : null;
   const include: Ignore | null = filters.include.length > 0 ? ignore().add([...filters.include]) : null;
   // `ignore` tells folders from files by a trailing slash.
   const key = (path: RelPath, kind: EntryKind): string => (kind === 'dir' ? `${path}/` : path);
 
   const verdict = (path: RelPath, kind: EntryKind, size: number): FilterVerdict => {
     if (path === '') return null;
-    if (builtIn.ignores(key(path, kind))) return 'built-in';
-    if (exclude.ignores(key(path, kind))) return 'excluded';
+    if (builtInIgnored(path)) return 'built-in';
+    if (exclude?.ignores(key(path, kind)) === true) return 'excluded';
     // Folders are kept when include patterns exist: a file below may match.
     if (include !== null && kind === 'file' && !include.ignores(path)) return 'not-included';
     if (kind === 'file' && filters.maxFileSize !== null && size > filters.maxFileSize) return 'too-large';
@@ -58,7 +88,7 @@ export function createPathFilter(filters: TaskOptions['filters']): PathFilter {
     ignores: (path, kind, size) => verdict(path, kind, size) !== null,
     prunes: (path) => {
       if (path === '') return false;
-      return builtIn.ignores(`${path}/`) || exclude.ignores(`${path}/`);
+      return builtInIgnored(path) || exclude?.ignores(`${path}/`) === true;
     },
   };
 }

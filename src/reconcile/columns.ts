@@ -5,6 +5,9 @@
  * Pure data structures: no IO.
  */
 
+import type { SnapshotReader, SnapshotWriter } from '../lib/snapshot-codec.js';
+import { SnapshotFormatError } from '../lib/snapshot-codec.js';
+
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
@@ -51,7 +54,47 @@ class Chunked<A extends TypedArrayKind> {
   set(slot: number, value: number): void {
     this.chunkFor(slot)[slot & MASK] = value;
   }
+
+  /** Writes every chunk (holes stay holes), only as far as the table's `slots` reach. */
+  save(w: SnapshotWriter, slots: number): void {
+    const used = Math.min(this.chunks.length, Math.ceil(slots / CHUNK));
+    w.number(used);
+    for (let i = 0; i < used; i++) {
+      const c = this.chunks[i];
+      w.number(c === undefined ? 0 : 1);
+      if (c !== undefined) w.array(c.subarray(0, Math.min(CHUNK, slots - i * CHUNK) * this.width));
+    }
+  }
+
+  /** Reads what {@link save} wrote into this empty column. */
+  load(r: SnapshotReader, slots: number): void {
+    if (this.chunks.length !== 0) throw new Error('load needs an empty column');
+    const n = r.number();
+    if (n > Math.ceil(slots / CHUNK)) throw new SnapshotFormatError('snapshot column is longer than its path table');
+    for (let i = 0; i < n; i++) {
+      if (r.number() === 0) continue;
+      const c = this.chunkFor(i * CHUNK);
+      r.arrayInto(c.subarray(0, Math.min(CHUNK, slots - i * CHUNK) * this.width));
+    }
+  }
 }
+
+/** Writes a map of slot numbers to JSON values as one JSON array of pairs. */
+export function saveSlotMap(w: SnapshotWriter, map: ReadonlyMap<number, unknown>): void {
+  w.json([...map]);
+}
+
+/** Reads what {@link saveSlotMap} wrote into `map`, checking each value with `valid`. */
+export function loadSlotMap<T>(r: SnapshotReader, map: Map<number, T>, valid: (v: unknown) => v is T): void {
+  const pairs = r.json();
+  if (!Array.isArray(pairs)) throw new SnapshotFormatError('snapshot map is not an array');
+  for (const pair of pairs as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2 || !Number.isSafeInteger(pair[0]) || !valid(pair[1])) throw new SnapshotFormatError('snapshot map holds a bad entry');
+    map.set(pair[0] as number, pair[1]);
+  }
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
 
 const u8 = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(n);
 const u16 = (n: number): Uint16Array<ArrayBuffer> => new Uint16Array(n);
@@ -120,6 +163,34 @@ export class PathTable {
   forEachChild(slot: number, fn: (child: number) => void): void {
     for (let c = this.firstChild.get(slot); c >= 0; c = this.nextSibling.get(c)) fn(c);
   }
+
+  /** Writes the table: its paths (NUL-separated: no name holds NUL) and its parent/child index. */
+  save(w: SnapshotWriter): void {
+    w.section('paths');
+    w.number(this.paths.length);
+    w.string(this.paths.slice(1).join('\u0000'));
+    this.parent.save(w, this.paths.length);
+    this.firstChild.save(w, this.paths.length);
+    this.nextSibling.save(w, this.paths.length);
+  }
+
+  /** Reads what {@link save} wrote into this new table (slots keep their numbers). */
+  load(r: SnapshotReader): void {
+    if (this.paths.length !== 1) throw new Error('load needs a new table');
+    r.section('paths');
+    const n = r.number();
+    const joined = r.string();
+    const paths = n === 1 ? [] : joined.split('\u0000');
+    if (paths.length !== n - 1) throw new SnapshotFormatError(`snapshot path table holds ${String(paths.length + 1)} paths where ${String(n)} were announced`);
+    for (const p of paths) {
+      if (this.index.has(p)) throw new SnapshotFormatError('snapshot path table holds a path twice');
+      this.index.set(p, this.paths.length);
+      this.paths.push(p);
+    }
+    this.parent.load(r, n);
+    this.firstChild.load(r, n);
+    this.nextSibling.load(r, n);
+  }
 }
 
 /** Shared pool of string prefixes for {@link PackedStrings}; one per task so columns compare by number. */
@@ -143,6 +214,24 @@ export class PrefixPool {
   /** The prefix of a number. */
   prefix(id: number): string {
     return this.list[id] as string;
+  }
+
+  save(w: SnapshotWriter): void {
+    w.section('prefixes');
+    w.json(this.list);
+  }
+
+  /** Reads what {@link save} wrote into this empty pool (prefixes keep their numbers). */
+  load(r: SnapshotReader): void {
+    if (this.list.length !== 0) throw new Error('load needs an empty pool');
+    r.section('prefixes');
+    const list = r.json();
+    if (!Array.isArray(list) || !list.every(isString) || list.length > PrefixPool.LIMIT) throw new SnapshotFormatError('snapshot prefix pool is not a list of strings');
+    for (const p of list) {
+      if (this.index.has(p)) throw new SnapshotFormatError('snapshot prefix pool holds a prefix twice');
+      this.index.set(p, this.list.length);
+      this.list.push(p);
+    }
   }
 }
 
@@ -230,6 +319,23 @@ export class PackedStrings {
     if (p === OVERFLOW) return this.overflow.get(slot) === other.overflow.get(slot);
     return this.width.get(slot) === other.width.get(slot) && this.num.get(slot) === other.num.get(slot);
   }
+
+  save(w: SnapshotWriter, slots: number): void {
+    w.section('packed');
+    this.pre.save(w, slots);
+    this.width.save(w, slots);
+    this.num.save(w, slots);
+    saveSlotMap(w, this.overflow);
+  }
+
+  /** Reads what {@link save} wrote into this empty column (its pool loaded first). */
+  load(r: SnapshotReader, slots: number): void {
+    r.section('packed');
+    this.pre.load(r, slots);
+    this.width.load(r, slots);
+    this.num.load(r, slots);
+    loadSlotMap(r, this.overflow, isString);
+  }
 }
 
 const HEX = '0123456789abcdef';
@@ -294,6 +400,21 @@ export class HashColumn {
     }
     return String.fromCharCode.apply(null, HEX_OUT);
   }
+
+  save(w: SnapshotWriter, slots: number): void {
+    w.section('hashes');
+    this.tag.save(w, slots);
+    this.bytes.save(w, slots);
+    saveSlotMap(w, this.overflow);
+  }
+
+  /** Reads what {@link save} wrote into this empty column. */
+  load(r: SnapshotReader, slots: number): void {
+    r.section('hashes');
+    this.tag.load(r, slots);
+    this.bytes.load(r, slots);
+    loadSlotMap(r, this.overflow, isString);
+  }
 }
 
 /** A growable column of numbers (sizes). */
@@ -309,6 +430,16 @@ export class NumberColumn {
   get(slot: number): number {
     return this.data.get(slot);
   }
+
+  save(w: SnapshotWriter, slots: number): void {
+    w.section('numbers');
+    this.data.save(w, slots);
+  }
+
+  load(r: SnapshotReader, slots: number): void {
+    r.section('numbers');
+    this.data.load(r, slots);
+  }
 }
 
 /** A growable column of small codes (entry kinds: 0 absent, 1 file, 2 folder). */
@@ -323,6 +454,16 @@ export class CodeColumn {
   /** The code at `slot` (0 when never set). */
   get(slot: number): number {
     return this.data.get(slot);
+  }
+
+  save(w: SnapshotWriter, slots: number): void {
+    w.section('codes');
+    this.data.save(w, slots);
+  }
+
+  load(r: SnapshotReader, slots: number): void {
+    r.section('codes');
+    this.data.load(r, slots);
   }
 }
 

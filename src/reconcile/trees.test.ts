@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { CloudMeta, LocalMeta, SyncedEntry } from '../lib/model.js';
-import { HashColumn, PackedStrings, PrefixPool, sortRelPaths } from './columns.js';
-import { createTrees } from './trees.js';
+import { HashColumn, PackedStrings, PathTable, PrefixPool, sortRelPaths } from './columns.js';
+import { SnapshotFormatError, SnapshotReader, SnapshotWriter } from '../lib/snapshot-codec.js';
+import { createTrees, restoreTrees } from './trees.js';
 import type { Trees } from './trees.js';
 import { compareRelPaths } from '../lib/names.js';
 
@@ -56,6 +57,66 @@ describe('columns', () => {
     expect(sortRelPaths([...paths])).toEqual([...paths].sort(compareRelPaths));
   });
 });
+
+
+// Random folds over a handful of paths (shared by the properties below).
+const SHA = 'c0ffee'.repeat(10) + '0123';
+const paths = ['a', 'a/b', 'a/c', 'd', 'a/b/e'];
+const pathArb = fc.constantFrom(...paths);
+const kindArb = fc.constantFrom('file' as const, 'dir' as const);
+const localArb = fc.option(
+  fc.record({ kind: kindArb, size: fc.integer({ min: 0, max: 2 }), mtimeNs: fc.constantFrom('1', '2', '1700000000000000001'), fileId: fc.constantFrom('1:1', '1:2', '2049:7'), hash: fc.option(fc.constantFrom('h1', 'h2', SHA), { nil: undefined }) }).map((m): LocalMeta => (m.hash === undefined ? { kind: m.kind, size: m.size, mtimeNs: m.mtimeNs, fileId: m.fileId } : { ...m, hash: m.hash })),
+  { nil: null },
+);
+const cloudArb = fc.option(
+  fc.record({ kind: kindArb, size: fc.integer({ min: 0, max: 2 }), id: fc.constantFrom('f-1', 'f-2', 'x'), version: fc.constantFrom('1', '2', 'v3'), hash: fc.option(fc.constantFrom('h1', 'h2', SHA), { nil: undefined }) }).map((m): CloudMeta => (m.hash === undefined ? { kind: m.kind, size: m.size, id: m.id, version: m.version } : { ...m, hash: m.hash })),
+  { nil: null },
+);
+// A synced entry: what both sides hold now (shared), an arbitrary one, or none.
+const syncedArb = fc.oneof(
+  fc.constant('both' as const),
+  fc.constant(null),
+  fc.record({ kind: kindArb, size: fc.integer({ min: 0, max: 2 }), fileId: fc.constantFrom('1:1', '1:2'), mtimeNs: fc.constantFrom('1', '2'), cloudId: fc.constantFrom('f-1', 'f-2'), cloudVersion: fc.constantFrom('1', '2'), hash: fc.constantFrom('h1', 'h2', SHA) }),
+);
+const opArb = fc.oneof(
+  fc.record({ tree: fc.constant('dirty' as const), take: fc.boolean() }),
+  fc.record({ tree: fc.constant('local' as const), path: pathArb, meta: localArb }),
+  fc.record({ tree: fc.constant('cloud' as const), path: pathArb, meta: cloudArb }),
+  fc.record({ tree: fc.constant('synced' as const), path: pathArb, entry: syncedArb }),
+);
+type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Folds one random operation into `t` (a synced 'both' records what both sides hold now). */
+function applyOp(t: Trees, op: Op): void {
+  if (op.tree === 'dirty') {
+    if (op.take) t.takeDirty();
+    else t.markAllDirty();
+  } else if (op.tree === 'local') t.applyLocal([{ path: op.path, meta: op.meta }]);
+  else if (op.tree === 'cloud') t.applyCloud([{ path: op.path, meta: op.meta }]);
+  else if (op.entry !== 'both') t.applySynced([{ path: op.path, entry: op.entry }]);
+  else {
+    const l = t.local(op.path);
+    const c = t.cloud(op.path);
+    if (l === undefined || c === undefined || l.kind !== c.kind) return;
+    const hash = c.hash ?? l.hash;
+    const base = { kind: l.kind, size: c.size, fileId: l.fileId, mtimeNs: l.mtimeNs, cloudId: c.id, cloudVersion: c.version };
+    t.applySynced([{ path: op.path, entry: hash === undefined ? base : { ...base, hash } }]);
+  }
+}
+
+/** Everything a reader of the trees can observe. */
+function observe(t: Trees): unknown {
+  const trees = ['local', 'cloud', 'synced'] as const;
+  return {
+    perPath: ['', ...paths].map((p) => ({ p, l: t.local(p), c: t.cloud(p), s: t.synced(p), e: t.entries?.(p), in: t.inSync(p), fresh: t.inSyncFromColumns(p), kids: trees.map((x) => t.children(x, p)) })),
+    paths: trees.map((x) => t.paths(x)),
+    counts: trees.map((x) => t.count(x)),
+    files: t.syncedFileCount(),
+    dirty: t.dirty().sort(),
+    // An id two paths hold at once has no single answer (the index keeps one of them).
+    ids: ['f-1', 'f-2', 'x'].map((id) => (paths.filter((p) => t.cloud(p)?.id === id).length === 1 ? t.cloudPathOfId(id) : null)),
+  };
+}
 
 describe('trees (folds of events)', () => {
   it('folds LocalChanged, CloudChanged and ActionSucceeded into the local, cloud and synced trees', () => {
@@ -119,45 +180,11 @@ describe('trees (folds of events)', () => {
       if (l.fileId !== s.fileId || c.id !== s.cloudId) return false;
       return s.kind === 'dir' || (l.size === s.size && c.size === s.size && l.mtimeNs === s.mtimeNs && c.version === s.cloudVersion);
     };
-    const paths = ['a', 'a/b', 'a/c', 'd', 'a/b/e'];
-    const pathArb = fc.constantFrom(...paths);
-    const kindArb = fc.constantFrom('file' as const, 'dir' as const);
-    const localArb = fc.option(
-      fc.record({ kind: kindArb, size: fc.integer({ min: 0, max: 2 }), mtimeNs: fc.constantFrom('1', '2', '1700000000000000001'), fileId: fc.constantFrom('1:1', '1:2', '2049:7'), hash: fc.option(fc.constantFrom('h1', 'h2'), { nil: undefined }) }).map((m): LocalMeta => (m.hash === undefined ? { kind: m.kind, size: m.size, mtimeNs: m.mtimeNs, fileId: m.fileId } : { ...m, hash: m.hash })),
-      { nil: null },
-    );
-    const cloudArb = fc.option(
-      fc.record({ kind: kindArb, size: fc.integer({ min: 0, max: 2 }), id: fc.constantFrom('f-1', 'f-2', 'x'), version: fc.constantFrom('1', '2', 'v3'), hash: fc.option(fc.constantFrom('h1', 'h2'), { nil: undefined }) }).map((m): CloudMeta => (m.hash === undefined ? { kind: m.kind, size: m.size, id: m.id, version: m.version } : { ...m, hash: m.hash })),
-      { nil: null },
-    );
-    // A synced entry: what both sides hold now (shared), an arbitrary one, or none.
-    const syncedArb = fc.oneof(
-      fc.constant('both' as const),
-      fc.constant(null),
-      fc.record({ kind: kindArb, size: fc.integer({ min: 0, max: 2 }), fileId: fc.constantFrom('1:1', '1:2'), mtimeNs: fc.constantFrom('1', '2'), cloudId: fc.constantFrom('f-1', 'f-2'), cloudVersion: fc.constantFrom('1', '2'), hash: fc.constantFrom('h1', 'h2') }),
-    );
-    const opArb = fc.oneof(
-      fc.record({ tree: fc.constant('local' as const), path: pathArb, meta: localArb }),
-      fc.record({ tree: fc.constant('cloud' as const), path: pathArb, meta: cloudArb }),
-      fc.record({ tree: fc.constant('synced' as const), path: pathArb, entry: syncedArb }),
-    );
     fc.assert(
       fc.property(fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }), (batches) => {
         const t = createTrees();
         for (const batch of batches) {
-          for (const op of batch) {
-            if (op.tree === 'local') t.applyLocal([{ path: op.path, meta: op.meta }]);
-            else if (op.tree === 'cloud') t.applyCloud([{ path: op.path, meta: op.meta }]);
-            else if (op.entry !== 'both') t.applySynced([{ path: op.path, entry: op.entry }]);
-            else {
-              const l = t.local(op.path);
-              const c = t.cloud(op.path);
-              if (l === undefined || c === undefined || l.kind !== c.kind) continue;
-              const hash = c.hash ?? l.hash;
-              const base = { kind: l.kind, size: c.size, fileId: l.fileId, mtimeNs: l.mtimeNs, cloudId: c.id, cloudVersion: c.version };
-              t.applySynced([{ path: op.path, entry: hash === undefined ? base : { ...base, hash } }]);
-            }
-          }
+          for (const op of batch) applyOp(t, op);
           for (const p of paths) {
             expect(t.inSync(p), p).toBe(t.inSyncFromColumns(p));
             // A synced entry shared with both sides takes the cloud's size: where the two sides'
@@ -171,6 +198,62 @@ describe('trees (folds of events)', () => {
       { numRuns: 500 },
     );
   }, 60_000);
+
+  it('a snapshot restores trees that answer and fold on exactly like the original (ADR 0012)', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 0, maxLength: 40 }), fc.nat(), fc.boolean(), (ops, cut, observeFirst) => {
+        const at = ops.length === 0 ? 0 : cut % (ops.length + 1);
+        const original = createTrees();
+        for (const op of ops.slice(0, at)) applyOp(original, op);
+        // Observing builds the id index on first use: snapshot both before and after it exists.
+        if (observeFirst) observe(original);
+        const w = new SnapshotWriter();
+        original.save(w);
+        const bytes = w.bytes();
+        const r = new SnapshotReader(bytes);
+        const restored = restoreTrees(r);
+        r.end();
+        expect(observe(restored)).toEqual(observe(original));
+        for (const op of ops.slice(at)) {
+          applyOp(original, op);
+          applyOp(restored, op);
+          expect(observe(restored)).toEqual(observe(original));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  }, 60_000);
+
+  it('a snapshot of another layout, a truncated one or a damaged one is refused, never loaded wrong', () => {
+    const t = createTrees();
+    t.applyLocal([{ path: 'a', meta: file('1:1', '5', 3, SHA) }]);
+    t.applyCloud([{ path: 'a', meta: item('f-1') }]);
+    const w = new SnapshotWriter();
+    t.save(w);
+    const bytes = w.bytes();
+    expect(() => restoreTrees(new SnapshotReader(bytes.subarray(0, bytes.length - 3)))).toThrow(SnapshotFormatError);
+    const other = new SnapshotWriter();
+    other.section('trees');
+    other.section('not-paths');
+    expect(() => restoreTrees(new SnapshotReader(other.bytes()))).toThrow(SnapshotFormatError);
+    // A column of a different width: its chunk has another length.
+    const wide = new SnapshotWriter();
+    wide.section('trees');
+    new PathTable().save(wide);
+    new PrefixPool().save(wide);
+    wide.section('codes');
+    wide.number(1);
+    wide.number(1);
+    wide.array(new Uint16Array(1 << 16));
+    expect(() => restoreTrees(new SnapshotReader(wide.bytes()))).toThrow(SnapshotFormatError);
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    const r = new SnapshotReader(longer);
+    restoreTrees(r);
+    expect(() => {
+      r.end();
+    }).toThrow(SnapshotFormatError);
+  });
 
   it('finds a cloud item by id wherever it moved', () => {
     const t = createTrees();

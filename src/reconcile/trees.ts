@@ -9,7 +9,8 @@ import type { CloudMeta, EntryKind, LocalMeta, SyncedEntry } from '../lib/model.
 import type { RelPath } from '../lib/names.js';
 import { unreachable } from '../lib/assert.js';
 import type { CloudChange, FoldsyncEvent, LocalChange, SyncedChange } from '../events/types.js';
-import { CodeColumn, HashColumn, NumberColumn, PackedStrings, PathTable, PrefixPool, sortRelPaths } from './columns.js';
+import { CodeColumn, HashColumn, loadSlotMap, NumberColumn, PackedStrings, PathTable, PrefixPool, saveSlotMap, sortRelPaths } from './columns.js';
+import { SnapshotFormatError, type SnapshotReader, type SnapshotWriter } from '../lib/snapshot-codec.js';
 
 /** Which of the three trees. */
 export type TreeName = 'local' | 'cloud' | 'synced';
@@ -69,6 +70,27 @@ export interface Trees extends TreeView {
   count(tree: TreeName): number;
   /** `inSync` computed afresh from the columns, not read from the recorded sync state (tests). */
   inSyncFromColumns(path: RelPath): boolean;
+  /**
+   * Writes the whole fold (every column, the dirty set) to `w`: {@link restoreTrees} reads it back
+   * into trees that answer and fold exactly like these (ADR 0012).
+   */
+  save(w: SnapshotWriter): void;
+}
+
+const isOptString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+/** A synced entry as JSON gives it back (absent optional fields stay absent). */
+function isSyncedEntry(v: unknown): v is SyncedEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return (
+    (e['kind'] === 'file' || e['kind'] === 'dir') &&
+    typeof e['size'] === 'number' &&
+    isOptString(e['hash']) &&
+    isOptString(e['fileId']) &&
+    isOptString(e['mtimeNs']) &&
+    isOptString(e['cloudId']) &&
+    isOptString(e['cloudVersion'])
+  );
 }
 
 const KIND_CODE = { file: 1, dir: 2 } as const;
@@ -78,6 +100,18 @@ function kindOf(code: number): EntryKind {
 
 /** Creates an empty set of trees. */
 export function createTrees(): Trees {
+  return makeTrees(null);
+}
+
+/**
+ * Trees read back from what {@link Trees.save} wrote.
+ * @throws SnapshotFormatError when the bytes were not written by this layout, or are damaged.
+ */
+export function restoreTrees(r: SnapshotReader): Trees {
+  return makeTrees(r);
+}
+
+function makeTrees(from: SnapshotReader | null): Trees {
   const table = new PathTable();
   const pool = new PrefixPool();
 
@@ -112,6 +146,27 @@ export function createTrees(): Trees {
   let allDirty = false;
   // Built on first use only: most tasks never need it (ADR 0010).
   let idIndex: Map<string, number> | null = null;
+
+  // Every column in one fixed order, for save and restore.
+  const columns = [lKind, lSize, lMtime, lFileId, lHash, cKind, cSize, cId, cVersion, cHash, sKind, sShared, syncState] as const;
+  if (from !== null) {
+    from.section('trees');
+    table.load(from);
+    pool.load(from);
+    for (const c of columns) c.load(from, table.size);
+    loadSlotMap(from, sExplicit, isSyncedEntry);
+    from.section('state');
+    counts.local = from.number();
+    counts.cloud = from.number();
+    counts.synced = from.number();
+    syncedFiles = from.number();
+    allDirty = from.number() === 1;
+    const dirty = from.json();
+    if (!Array.isArray(dirty) || !dirty.every((x) => Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) < table.size)) {
+      throw new SnapshotFormatError('snapshot dirty set is not a list of slots');
+    }
+    for (const x of dirty as number[]) dirtySlots.add(x);
+  }
 
   const kindColumn = (tree: TreeName): CodeColumn => (tree === 'local' ? lKind : tree === 'cloud' ? cKind : sKind);
 
@@ -420,6 +475,20 @@ export function createTrees(): Trees {
     inSyncFromColumns: (path) => {
       const slot = table.slotOf(path);
       return slot !== undefined && computeInSync(slot);
+    },
+    save: (w) => {
+      w.section('trees');
+      table.save(w);
+      pool.save(w);
+      for (const c of columns) c.save(w, table.size);
+      saveSlotMap(w, sExplicit);
+      w.section('state');
+      w.number(counts.local);
+      w.number(counts.cloud);
+      w.number(counts.synced);
+      w.number(syncedFiles);
+      w.number(allDirty ? 1 : 0);
+      w.json([...dirtySlots]);
     },
   };
   return trees;

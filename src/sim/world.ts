@@ -17,6 +17,7 @@ import { LocalFsError, type LocalFs, type ScanItem } from '../io/local-fs.js';
 import { RemoteError, type RemoteDrive } from '../io/remote-drive.js';
 import { createSimCloud, type SimCloud, type SimOperation } from '../io/sim-remote-drive.js';
 import { createSimLocalFs, type SimLocalFs } from '../io/sim-local-fs.js';
+import { createMemorySnapshotStore } from '../io/snapshot-store.js';
 import type { CloudErrorCode } from '../lib/cloud-api.js';
 import type { LocalFsErrorCode } from '../io/local-fs.js';
 import type { SyncMode, TaskOptions } from '../lib/model.js';
@@ -49,6 +50,8 @@ export interface EngineSimulationOptions {
    * {@link RemoteDrive} adapter's behaviour in front of the engine, or to send hostile names.
    */
   readonly wrapDrive?: (drive: RemoteDrive) => RemoteDrive;
+  /** False: the engine keeps no snapshots (default: a memory store, a snapshot after every round, ADR 0012). */
+  readonly snapshots?: boolean;
 }
 
 /** The local operations a fault can hit. */
@@ -135,6 +138,7 @@ export async function createEngineSimulation(options: EngineSimulationOptions = 
   const localFaults: { op: SimLocalFaultOp; code: LocalFsErrorCode }[] = [];
   const calls: LocalCallRecord[] = [];
   let restarts = 0;
+  const snapshots = createMemorySnapshotStore();
   let current: Incarnation = { alive: true, crashIn: null };
 
   const gatedLog = (inc: Incarnation): EventLog => ({
@@ -234,6 +238,9 @@ export async function createEngineSimulation(options: EngineSimulationOptions = 
       },
       localFor: () => gatedLocal(inc),
       checkLocalFolder: (path) => ({ root: path, rootId: null }),
+      // Snapshots after every round, kept across restarts: every crash property also checks that a
+      // runner started from a snapshot and the events after it acts as one that folded everything.
+      ...(options.snapshots === false ? {} : { snapshots, snapshotEvery: 1 }),
     });
 
   const drive = async <T>(promise: Promise<T>, inc: Incarnation, onStep?: (step: number) => void): Promise<SimCallOutcome<T>> => {

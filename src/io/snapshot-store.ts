@@ -1,0 +1,109 @@
+/**
+ * Where task runners keep their snapshots (ADR 0012): one file per task in the engine's data
+ * folder, or memory for simulation. A snapshot is a cache of the log: a missing, damaged or
+ * unreadable one is simply not there (`load` gives null) and the task folds its stream from the
+ * start; a snapshot that cannot be written is skipped.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { SnapshotWriter } from '../lib/snapshot-codec.js';
+
+/** Keeps one snapshot per task. */
+export interface SnapshotStore {
+  /** The task's snapshot, or null when there is none (or it is damaged). */
+  load(taskId: string): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** Replaces the task's snapshot with what `fill` writes (synchronously), all or nothing. */
+  save(taskId: string, fill: (w: SnapshotWriter) => void): Promise<void>;
+  /** Drops the task's snapshot (a cancelled task). */
+  remove(taskId: string): Promise<void>;
+}
+
+const MAGIC = Buffer.from('FSSNAP1\n');
+const DIGEST = 32;
+const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Writes every byte of `data` at the file's current offset. */
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let at = 0; at < data.byteLength; ) at += writeSync(fd, data, at, data.byteLength - at);
+}
+
+/**
+ * Snapshots as files `DIR/TASK.snap`: a magic line, the snapshot, and its SHA-256, written to a
+ * temporary file and renamed into place. No fsync: after a power cut a torn file fails its digest
+ * and is not used.
+ */
+export function createFileSnapshotStore(dir: string): SnapshotStore {
+  const fileOf = (taskId: string): string | null => (SAFE_ID.test(taskId) && !taskId.startsWith('.') ? join(dir, `${taskId}.snap`) : null);
+  return {
+    load: (taskId) => {
+      const file = fileOf(taskId);
+      if (file === null) return Promise.resolve(null);
+      let data: Buffer;
+      try {
+        data = readFileSync(file);
+      } catch {
+        return Promise.resolve(null);
+      }
+      if (data.byteLength < MAGIC.byteLength + DIGEST || !data.subarray(0, MAGIC.byteLength).equals(MAGIC)) return Promise.resolve(null);
+      const body = data.subarray(MAGIC.byteLength, data.byteLength - DIGEST);
+      const digest = createHash('sha256').update(body).digest();
+      if (!digest.equals(data.subarray(data.byteLength - DIGEST))) return Promise.resolve(null);
+      return Promise.resolve(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength));
+    },
+    save: (taskId, fill) => {
+      const file = fileOf(taskId);
+      if (file === null) return Promise.resolve();
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+      const fd = openSync(tmp, 'wx', 0o600);
+      try {
+        const hash = createHash('sha256');
+        writeAll(fd, MAGIC);
+        // Pieces go to the file as they are made: a snapshot of 1,000,000 files is never in memory twice.
+        fill(
+          new SnapshotWriter((piece) => {
+            hash.update(piece);
+            writeAll(fd, piece);
+          }),
+        );
+        writeAll(fd, hash.digest());
+        closeSync(fd);
+        renameSync(tmp, file);
+      } catch (error) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+        rmSync(tmp, { force: true });
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      return Promise.resolve();
+    },
+    remove: (taskId) => {
+      const file = fileOf(taskId);
+      if (file !== null) rmSync(file, { force: true });
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Snapshots in memory (simulation): survive a simulated crash of the engine when the store is kept. */
+export function createMemorySnapshotStore(): SnapshotStore & { readonly count: () => number } {
+  const kept = new Map<string, Uint8Array<ArrayBuffer>>();
+  return {
+    load: (taskId) => Promise.resolve(kept.get(taskId) ?? null),
+    save: (taskId, fill) => {
+      const w = new SnapshotWriter();
+      fill(w);
+      kept.set(taskId, w.bytes());
+      return Promise.resolve();
+    },
+    remove: (taskId) => {
+      kept.delete(taskId);
+      return Promise.resolve();
+    },
+    count: () => kept.size,
+  };
+}
