@@ -439,6 +439,12 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         if (!sameLocalMeta(prev, meta)) changes.push({ path: item.path, meta });
       }
       if (changes.length >= CHANGES_PER_EVENT) await flushChanges(changes, (c) => localChanged(c, 'scan'));
+      // A stopped task (paused, cancelled, configured) does not scan on: what was seen is recorded,
+      // and nothing is taken as deleted from a scan that did not finish.
+      if (stopped()) {
+        await flushChanges(changes, (c) => localChanged(c, 'scan'));
+        throw new RoundStopped();
+      }
     }
     for (const p of localPathsBelow(under)) if (!seen.has(p)) changes.push({ path: p, meta: null });
     await flushChanges(changes, (c) => localChanged(c, 'scan'));
@@ -710,6 +716,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       return failure === null ? result : await failTask(failure);
     } catch (error) {
       needsFull = true;
+      if (error instanceof RoundStopped) return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
       if (error instanceof Held) {
         if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
         return await guard(error.reason, error.message);
@@ -891,6 +898,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
 function touchedPaths(action: Action): RelPath[] {
   const to = actionPath(action);
   return action.op === 'local-move' || action.op === 'cloud-move' || action.op === 'conflict-rename' ? [action.from, to] : [to];
+}
+
+/** Thrown out of a scan when the task was stopped during it: the round ends there. */
+class RoundStopped extends Error {
+  constructor() {
+    super('the task was stopped during its scan');
+  }
 }
 
 /** Thrown out of an observation to hold the task: the round ends in the guard's pause. */
