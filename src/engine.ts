@@ -35,6 +35,11 @@ export interface CreateEngineOptions {
   readonly trash?: Trash;
   /** Files per terminal, all tasks together (default 1,000,000; SPEC.md section 5). */
   readonly maxFiles?: number;
+  /**
+   * Told of an error a task's round did not expect while `run` runs (a bug: the task fails and is
+   * tried again later). Default: one line with its stack on standard error, so a bug is never silent.
+   */
+  readonly onTaskError?: (taskId: string, error: unknown) => void;
 }
 
 /** A running engine. */
@@ -66,6 +71,12 @@ function writeCredentials(dataDir: string, credentials: Credentials): void {
 }
 
 /** The embedded cloud's local user, created on first use. */
+/** The default {@link CreateEngineOptions.onTaskError}: the error and its stack on standard error. */
+function reportTaskError(taskId: string, error: unknown): void {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.stderr.write(`foldsync: task ${taskId} stopped on an unexpected error and will be tried again; please report it:\n${text}\n`);
+}
+
 /** Starts the embedded cloud of `dataDir` (in its own thread), making its `local` user the first time. */
 async function startEmbedded(dataDir: string, credentials: Credentials): Promise<{ readonly cloud: EmbeddedCloud; readonly token: string }> {
   const cloud = await startEmbeddedCloud({ dataDir: join(dataDir, 'cloud'), addUser: credentials.embedded === undefined ? 'local' : null });
@@ -177,6 +188,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       },
       localFor: (root) => createNodeLocalFs({ root, clock, trash }),
       snapshots: createFileSnapshotStore(join(options.dataDir, 'snapshots')),
+      onTaskError: options.onTaskError ?? reportTaskError,
       checkLocalFolder: (path, existingRoots) => checkTaskFolder(path, { existingRoots, engineDataDir: options.dataDir }),
       ...(options.maxFiles === undefined ? {} : { maxFiles: options.maxFiles }),
     });

@@ -53,6 +53,11 @@ export interface EngineCoreOptions {
    * its whole stream.
    */
   readonly snapshots?: SnapshotStore;
+  /**
+   * Told of an error a task's round did not expect while {@link EngineCore.run} runs (a bug: the
+   * task fails and is tried again later, and run() carries on); default: nothing is told.
+   */
+  readonly onTaskError?: (taskId: string, error: unknown) => void;
   /** Events a task's stream may grow by after its last snapshot before a round writes a new one (default {@link SNAPSHOT_EVERY_EVENTS}). */
   readonly snapshotEvery?: number;
 }
@@ -573,10 +578,15 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
             let result: SyncResult | null;
             try {
               result = await syncTask(taskId, full ? { full: true, list: true } : { full: false, notes }, { live: true });
-            } catch {
+            } catch (error) {
               // Only a failure of the engine's own stream ends the loop; any other error is this
               // task's (its runner could not be built, a bug in its round): it is tried again later.
               await writer.settled();
+              try {
+                options.onTaskError?.(taskId, error);
+              } catch {
+                // A logger's own failure changes nothing here.
+              }
               const attempt = (broken.get(taskId)?.attempt ?? 0) + 1;
               broken.set(taskId, { attempt, retryAt: clock.now() + retryDelayMs(attempt) });
               result = { status: 'failed', failedFiles: runners.get(taskId)?.runner.progress().failedFiles ?? 0 };

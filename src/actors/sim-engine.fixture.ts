@@ -26,6 +26,8 @@ export interface SimEngineWorldOptions {
   readonly drive?: (drive: RemoteDrive) => RemoteDrive;
   /** The local side of a task root (default: the world's `local` for every root). */
   readonly localFor?: (root: string) => LocalFs;
+  /** Told of a task's unexpected error in run() (default: nothing). */
+  readonly onTaskError?: (taskId: string, error: unknown) => void;
   /** Where runners keep snapshots, written after every round (default: none kept). */
   readonly snapshots?: SnapshotStore;
 }
@@ -51,6 +53,7 @@ export async function simEngineWorld(options: SimEngineWorldOptions = {}) {
     localFor: options.localFor ?? (() => local),
     checkLocalFolder: (path) => ({ root: path, rootId: null }),
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots, snapshotEvery: 1 }),
+    ...(options.onTaskError === undefined ? {} : { onTaskError: options.onTaskError }),
   });
   return { clock, cloud, person, local, log, engine };
 }
