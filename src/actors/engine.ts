@@ -22,7 +22,8 @@ import { createStreamWriter } from './stream-writer.js';
 import { createPathFilter } from '../lib/filters.js';
 import type { SnapshotStore } from '../io/snapshot-store.js';
 import { createTaskRunner, type LocalNotes, type SyncResult, type TaskProgress, type TaskRunner } from './task-runner.js';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from '../lib/rx.js';
 import type { RelPath } from '../lib/names.js';
 import { retryDelayMs } from '../machines/task-machine.js';
 

@@ -5,7 +5,7 @@
  * replay can neither open a gap (the reader reads from the cursor) nor duplicate an event
  * (anything below the cursor is dropped).
  */
-import { Observable } from 'rxjs';
+import { Observable } from '../lib/rx.js';
 import type { StoredEvent } from './types.js';
 
 /** How many events a catching-up subscriber reads at a time. */

@@ -3,7 +3,7 @@
  * and decodes them on every read, so a simulation exercises the same codec, and no reader can
  * mutate another's events. Deterministic: time comes only from the injected Clock.
  */
-import { Subject, throwError } from 'rxjs';
+import { Subject, throwError } from '../lib/rx.js';
 import type { Clock } from '../io/clock.js';
 import { StreamConflictError } from './errors.js';
 import { DEFAULT_PAGE_SIZE, type AppendResult, type EventLog, type ExpectedVersion } from './event-log.js';

@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
-import { Subject, throwError } from 'rxjs';
+import { Subject, throwError } from '../lib/rx.js';
 import type { Clock } from '../io/clock.js';
 import { EventLogError, StreamConflictError } from './errors.js';
 import { DEFAULT_PAGE_SIZE, type AppendResult, type EventLog, type ExpectedVersion } from './event-log.js';

@@ -6,7 +6,7 @@
  * after their folder, DESIGN.md section 5), and a delete plus an appearance of the same identity
  * is reported as a move.
  */
-import { Observable } from 'rxjs';
+import { Observable } from '../lib/rx.js';
 import type { PathFilter } from '../lib/filters.js';
 import { isTempName } from '../lib/filters.js';
 import type { RelPath } from '../lib/names.js';
