@@ -82,6 +82,22 @@ describe('blob garbage collection', () => {
 });
 
 describe('blob sweep at start', () => {
+  it('after a clean stop the inline contents are not swept (nothing is left behind but by a crash)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'foldsync-cloud-sweep-'));
+    try {
+      const first = await startCloudServer({ dataDir: dir });
+      await first.data.db.insertInto('inline_blobs').values({ hash: sha('orphan inline'), data: Buffer.from('orphan inline') }).execute();
+      expect(first.data.cleanStart).toBe(false);
+      await first.close();
+      const second = await startCloudServer({ dataDir: dir });
+      expect(second.data.cleanStart).toBe(true);
+      expect(await inlineBlobs(second)).toEqual([sha('orphan inline')]);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('removes blobs no version refers to (left by a crash) and keeps the rest', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'foldsync-cloud-sweep-'));
     try {
@@ -99,6 +115,8 @@ describe('blob sweep at start', () => {
       // A crash between a commit and its garbage collection leaves an inline content no version uses.
       await reopened.data.db.insertInto('inline_blobs').values({ hash: sha('orphan inline'), data: Buffer.from('orphan inline') }).execute();
       await reopened.close();
+      // ... and no clean-stop mark, which the crash would not have written.
+      await rm(join(dir, 'meta.clean'));
       const stray = sha('orphan');
       await mkdir(join(dir, 'blobs', stray.slice(0, 2), stray.slice(2, 4)), { recursive: true });
       await writeFile(join(dir, 'blobs', stray.slice(0, 2), stray.slice(2, 4), stray), 'orphan');

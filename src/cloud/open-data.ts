@@ -34,6 +34,11 @@ export interface CloudData {
   readonly core: CloudCore;
   readonly db: Kysely<CloudDatabase>;
   readonly blobs: BlobStore;
+  /**
+   * True when the data folder's last user stopped cleanly (SQLite only): what a crash can leave
+   * behind (damage, contents no version uses) need not be looked for.
+   */
+  readonly cleanStart: boolean;
   close(): Promise<void>;
 }
 
@@ -44,13 +49,14 @@ export async function openCloudData(options: OpenCloudDataOptions): Promise<Clou
   await mkdir(dataDir, { recursive: true });
   let lock: Database.Database | null = null;
   let sqlite: Database.Database | null = null;
+  let cleanStart = false;
   try {
     if (options.exclusive === true) lock = holdFolder(dataDir);
     let dialect = options.dialect;
     if (dialect === undefined) {
       const file = join(dataDir, 'meta.db');
       sqlite = new Database(file, { timeout });
-      checkSqlite(sqlite, file, join(dataDir, CLEAN_MARK));
+      cleanStart = checkSqlite(sqlite, file, join(dataDir, CLEAN_MARK));
       dialect = new SqliteDialect({ database: cachedStatements(sqlite) });
     }
     const db = new Kysely<CloudDatabase>({ dialect });
@@ -67,6 +73,7 @@ export async function openCloudData(options: OpenCloudDataOptions): Promise<Clou
       core,
       db,
       blobs,
+      cleanStart,
       close: async () => {
         await db.destroy();
         if (sqlite !== null) writeFileSync(join(dataDir, CLEAN_MARK), '');
@@ -129,7 +136,8 @@ function holdFolder(dataDir: string): Database.Database {
 /** Left in the data folder by a clean stop of the server (see {@link checkSqlite}). */
 const CLEAN_MARK = 'meta.clean';
 
-function checkSqlite(sqlite: Database.Database, file: string, cleanMark: string): void {
+/** Sets the database up and checks it; true when the last stop was clean (the check was skipped). */
+function checkSqlite(sqlite: Database.Database, file: string, cleanMark: string): boolean {
   sqlite.pragma('journal_mode = WAL');
   // FULL: an acknowledged write survives power loss, not only a process crash.
   sqlite.pragma('synchronous = FULL');
@@ -147,6 +155,7 @@ function checkSqlite(sqlite: Database.Database, file: string, cleanMark: string)
   if (result !== 'ok') {
     throw new CloudStartError('data-corrupt', `the metadata database ${file} is damaged (${String(result)}); restore it from a backup. foldsync will not reset it.`);
   }
+  return clean;
 }
 
 function sqliteCode(error: unknown): string | undefined {

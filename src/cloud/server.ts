@@ -122,7 +122,10 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
   };
   try {
     await sweepUploads();
-    await core.sweepInline();
+    // Contents kept inline that no version uses are left only by a crash between a commit and its
+    // garbage collection; the sweep reads both tables whole (about 0.3 s per 20,000 files), so it
+    // runs after a crash only.
+    if (!data.cleanStart) await core.sweepInline();
   } catch (error) {
     await data.close();
     throw error;
