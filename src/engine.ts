@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createEngineCore, type EngineCore } from './actors/engine.js';
-import { startEmbeddedCloud, type EmbeddedCloud } from './cloud/embedded.js';
+import type { EmbeddedCloud } from './cloud/embedded.js';
+import { readCredentials, startEmbedded, takePrestarted, writeCredentials } from './embedded-start.js';
 import { createSqliteEventLog } from './events/sqlite-event-log.js';
 import type { EventLog } from './events/event-log.js';
 import { createSystemClock, type Clock } from './io/clock.js';
@@ -53,47 +54,12 @@ export interface Engine extends EngineCore {
   readonly cloudToken: string;
 }
 
-interface Credentials {
-  embedded?: { user: string; token: string };
-  tokens: Record<string, string>;
-}
-
-/** The file a running engine writes its embedded cloud's URL to, for `foldsync remote`. */
 const EMBEDDED_URL_FILE = 'embedded-cloud.url';
 
-function readCredentials(dataDir: string): Credentials {
-  const file = join(dataDir, 'credentials.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Credentials) : { tokens: {} };
-}
-
-function writeCredentials(dataDir: string, credentials: Credentials): void {
-  writeFileSync(join(dataDir, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-}
-
-/** The embedded cloud's local user, created on first use. */
 /** The default {@link CreateEngineOptions.onTaskError}: the error and its stack on standard error. */
 function reportTaskError(taskId: string, error: unknown): void {
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   process.stderr.write(`foldsync: task ${taskId} stopped on an unexpected error and will be tried again; please report it:\n${text}\n`);
-}
-
-/** Starts the embedded cloud of `dataDir` (in its own thread), making its `local` user the first time. */
-async function startEmbedded(dataDir: string, credentials: Credentials): Promise<{ readonly cloud: EmbeddedCloud; readonly token: string }> {
-  const cloud = await startEmbeddedCloud({ dataDir: join(dataDir, 'cloud'), addUser: credentials.embedded === undefined ? 'local' : null });
-  if (credentials.embedded === undefined) {
-    if (cloud.token === null) {
-      await cloud.close();
-      throw new Error('the embedded cloud made no user');
-    }
-    credentials.embedded = { user: 'local', token: cloud.token };
-    try {
-      writeCredentials(dataDir, credentials);
-    } catch (error) {
-      await cloud.close();
-      throw error;
-    }
-  }
-  return { cloud, token: credentials.embedded.token };
 }
 
 /**
@@ -116,7 +82,7 @@ export async function openEmbeddedCloud(dataDir: string): Promise<{ readonly url
       await probe.close();
     }
   }
-  const { cloud, token } = await startEmbedded(dataDir, credentials);
+  const { cloud, token } = await startEmbedded(dataDir);
   return { url: cloud.url, token, close: () => cloud.close() };
 }
 
@@ -134,11 +100,14 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   const ids = options.ids ?? createRandomIds();
   mkdirSync(options.dataDir, { recursive: true });
   const lock = lockDataDir(options.dataDir);
-  const credentials = readCredentials(options.dataDir);
+  let credentials = readCredentials(options.dataDir);
   const urlFile = join(options.dataDir, EMBEDDED_URL_FILE);
   let server: EmbeddedCloud | null = null;
-  // The embedded cloud starts in its own thread while this one opens the log.
-  const starting = options.cloud === undefined ? startEmbedded(options.dataDir, credentials) : null;
+  // The embedded cloud starts in its own thread while this one opens the log, unless the command
+  // line started it already (bin/foldsync.js, while the modules loaded).
+  const early = takePrestarted(options.dataDir);
+  if (options.cloud !== undefined) void early?.then((s) => s.cloud.close()).catch(() => undefined);
+  const starting = options.cloud === undefined ? (early ?? startEmbedded(options.dataDir)) : null;
   // Settled here too, so a failure to open the log never leaves its rejection unhandled.
   starting?.catch(() => undefined);
   try {
@@ -153,6 +122,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
       const started = await starting;
       server = started.cloud;
       token = started.token;
+      credentials = started.credentials;
       url = server.url;
       writeFileSync(urlFile, `${url}\n`);
     } else {

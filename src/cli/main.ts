@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { isFoldsyncError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
+import { releasePrestarted } from '../embedded-start.js';
 import { registerCloudCommands } from './cloud-commands.js';
 import { registerDetailsCommands } from './details-commands.js';
 import { registerEngineCommands } from './engine-commands.js';
@@ -50,5 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     throw error;
+  } finally {
+    // An embedded cloud bin/foldsync.js started early that this command did not use.
+    await releasePrestarted();
   }
 }
