@@ -276,6 +276,11 @@ export class HashColumn {
     this.overflow.set(slot, value);
   }
 
+  /** True when `slot` holds a hash (without decoding it). */
+  has(slot: number): boolean {
+    return this.tag.get(slot) !== 0;
+  }
+
   /** The hash at `slot`, or undefined. */
   get(slot: number): string | undefined {
     const t = this.tag.get(slot);
