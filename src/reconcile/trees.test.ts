@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { CloudMeta, LocalMeta, SyncedEntry } from '../lib/model.js';
-import { HashColumn, PackedStrings, PrefixPool, sortRelPaths } from './columns.js';
+import { HashColumn, PackedStrings, PathTable, PrefixPool, sortRelPaths } from './columns.js';
 import { createTrees } from './trees.js';
 import type { Trees } from './trees.js';
 import { compareRelPaths } from '../lib/names.js';
@@ -49,6 +49,16 @@ describe('columns', () => {
     expect(col.get(1)).toBe('h:short');
     expect(col.get(2)).toBe('AB'.repeat(32));
     expect(col.get(3)).toBeUndefined();
+  });
+
+  it('path table: slotOf finds every slot whatever the order of the lookups (in interning order, backwards, shuffled, missing paths between)', () => {
+    const table = new PathTable();
+    const paths = ['a', 'a/b', 'a/c', 'b', 'a/b/d', 'c', 'a/c/e'];
+    const slots = paths.map((p) => table.intern(p));
+    const orders = [paths, [...paths].reverse(), ['a/c', 'a/b', 'c', 'a', 'a/c/e', 'b', 'a/b/d'], ['a', 'x', 'a/b', 'a/b', 'y/z', 'a/c', '', 'b']];
+    for (const order of orders) {
+      for (const p of order) expect(table.slotOf(p.slice(0, 1) + p.slice(1)), `${order.join(',')}: ${p}`).toBe(p === '' ? 0 : paths.includes(p) ? slots[paths.indexOf(p)] : undefined);
+    }
   });
 
   it('sortRelPaths sorts like compareRelPaths (segment by segment)', () => {
