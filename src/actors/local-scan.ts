@@ -69,6 +69,8 @@ export async function diffLocalScan(trees: Trees, under: RelPath, batches: Async
       seen.mark(item.path);
       if (item.type === 'skipped') {
         skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: item.reason, message: item.message });
+        // A folder that cannot be read is not an empty folder: what it held is kept as it was
+        // known, never turned into deletes on the other side.
         if (item.reason === 'unreadable') for (const p of localPathsBelow(trees, item.path)) seen.mark(p);
         continue;
       }
