@@ -35,6 +35,7 @@ import { createStreamWriter } from './stream-writer.js';
 import { unexpectedFailure } from './round-failure.js';
 import { readRunnerSnapshot, writeRunnerSnapshot, type FoldedTo, type RunnerFold } from './runner-snapshot.js';
 import { SnapshotFormatError, type SnapshotWriter } from '../lib/snapshot-codec.js';
+import { diffLocalScan, localPathsBelow as localPathsBelowIn, sameLocalMeta, ScanStopped } from './local-scan.js';
 
 /** What a task runner needs. */
 export interface TaskRunnerOptions {
@@ -385,17 +386,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     return hashed.meta;
   };
 
-  /** Every path of the local tree strictly below folder `under` ('' for all of them). */
-  const localPathsBelow = (under: RelPath): RelPath[] => {
-    if (under === '') return trees.paths('local');
-    const out: RelPath[] = [];
-    const stack = trees.children('local', under);
-    for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
-      out.push(p);
-      stack.push(...trees.children('local', p));
-    }
-    return out;
-  };
+  const localPathsBelow = (under: RelPath): RelPath[] => localPathsBelowIn(trees, under);
 
   /** True when a folder above `path` is one the filters prune (nothing below it syncs). */
   const prunedAbove = (path: RelPath): boolean => {
@@ -409,45 +400,13 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const scanLocal = async (under: RelPath = ''): Promise<void> => {
     const scanId = ids.next('scan');
     await write([{ type: 'LocalScanStarted', v: 1, scanId, under }]);
-    const seen = new Set<RelPath>();
-    const changes: LocalChange[] = [];
-    const skipped: FoldsyncEvent[] = [];
-    let files = 0;
-    let dirs = 0;
-    let bytes = 0;
-    for await (const batch of local.scan(under, { filter })) {
-      for (const item of batch) {
-        seen.add(item.path);
-        if (item.type === 'skipped') {
-          skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: item.reason, message: item.message });
-          // A folder that cannot be read is not an empty folder: what it held is kept as it was
-          // known, never turned into deletes on the other side.
-          if (item.reason === 'unreadable') for (const p of localPathsBelow(item.path)) seen.add(p);
-          continue;
-        }
-        if (item.ignored !== null) continue;
-        const prev = trees.local(item.path);
-        const meta = await withHash(item.path, item.meta, prev, skipped);
-        if (meta === 'gone') seen.delete(item.path);
-        if (meta === null || meta === 'gone') continue;
-        if (meta.kind === 'file') {
-          files += 1;
-          bytes += meta.size;
-        } else {
-          dirs += 1;
-        }
-        if (!sameLocalMeta(prev, meta)) changes.push({ path: item.path, meta });
-      }
-      if (changes.length >= CHANGES_PER_EVENT) await flushChanges(changes, (c) => localChanged(c, 'scan'));
-      // A stopped task (paused, cancelled, configured) does not scan on: what was seen is recorded,
-      // and nothing is taken as deleted from a scan that did not finish.
-      if (stopped()) {
-        await flushChanges(changes, (c) => localChanged(c, 'scan'));
-        throw new RoundStopped();
-      }
-    }
-    for (const p of localPathsBelow(under)) if (!seen.has(p)) changes.push({ path: p, meta: null });
-    await flushChanges(changes, (c) => localChanged(c, 'scan'));
+    const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, { filter }), {
+      withHash,
+      flush: (changes) => flushChanges(changes, (c) => localChanged(c, 'scan')),
+      flushAt: CHANGES_PER_EVENT,
+      // A stopped task (paused, cancelled, configured) does not scan on.
+      stopped,
+    });
     await write([...skipped, { type: 'LocalScanCompleted', v: 1, scanId, files, dirs, bytes }]);
   };
 
@@ -716,7 +675,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       return failure === null ? result : await failTask(failure);
     } catch (error) {
       needsFull = true;
-      if (error instanceof RoundStopped) return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
+      if (error instanceof ScanStopped) return { status: taskStatusOf(machine.getSnapshot().value) ?? 'completed', failedFiles: failedActions.size };
       if (error instanceof Held) {
         if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
         return await guard(error.reason, error.message);
@@ -900,13 +859,6 @@ function touchedPaths(action: Action): RelPath[] {
   return action.op === 'local-move' || action.op === 'cloud-move' || action.op === 'conflict-rename' ? [action.from, to] : [to];
 }
 
-/** Thrown out of a scan when the task was stopped during it: the round ends there. */
-class RoundStopped extends Error {
-  constructor() {
-    super('the task was stopped during its scan');
-  }
-}
-
 /** Thrown out of an observation to hold the task: the round ends in the guard's pause. */
 class Held extends Error {
   constructor(
@@ -952,6 +904,3 @@ function taskFailureMessage(reason: TaskFailureReason, detail: string): string {
   return detail;
 }
 
-function sameLocalMeta(a: LocalMeta | undefined, b: LocalMeta): boolean {
-  return a !== undefined && a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
-}

@@ -131,6 +131,15 @@ export class PathTable {
   /** The slot of `path`, or undefined if no tree ever held it. */
   slotOf(path: string): number | undefined {
     if (path === this.lastPath) return this.lastSlot;
+    // A rescan meets the paths in the order a first scan interned them (and a task rebuilt from its
+    // log interns them in that order again): the slot after the last one found is worth one string
+    // comparison before a lookup in a table of up to 1,000,000 paths (ADR 0030).
+    const next = this.lastSlot + 1;
+    if (next < this.paths.length && this.paths[next] === path) {
+      this.lastPath = path;
+      this.lastSlot = next;
+      return next;
+    }
     const slot = this.index.get(path);
     if (slot !== undefined) {
       this.lastPath = path;
@@ -380,6 +389,11 @@ export class HashColumn {
     }
     this.tag.set(slot, 2);
     this.overflow.set(slot, value);
+  }
+
+  /** True when `slot` holds a hash (without decoding it). */
+  has(slot: number): boolean {
+    return this.tag.get(slot) !== 0;
   }
 
   /** The hash at `slot`, or undefined. */

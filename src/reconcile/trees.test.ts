@@ -52,6 +52,16 @@ describe('columns', () => {
     expect(col.get(3)).toBeUndefined();
   });
 
+  it('path table: slotOf finds every slot whatever the order of the lookups (in interning order, backwards, shuffled, missing paths between)', () => {
+    const table = new PathTable();
+    const paths = ['a', 'a/b', 'a/c', 'b', 'a/b/d', 'c', 'a/c/e'];
+    const slots = paths.map((p) => table.intern(p));
+    const orders = [paths, [...paths].reverse(), ['a/c', 'a/b', 'c', 'a', 'a/c/e', 'b', 'a/b/d'], ['a', 'x', 'a/b', 'a/b', 'y/z', 'a/c', '', 'b']];
+    for (const order of orders) {
+      for (const p of order) expect(table.slotOf(p.slice(0, 1) + p.slice(1)), `${order.join(',')}: ${p}`).toBe(p === '' ? 0 : paths.includes(p) ? slots[paths.indexOf(p)] : undefined);
+    }
+  });
+
   it('sortRelPaths sorts like compareRelPaths (segment by segment)', () => {
     const paths = ['a b', 'a/b', 'a', 'a.b/c', 'a/b/c', 'b', 'a-b', ''];
     expect(sortRelPaths([...paths])).toEqual([...paths].sort(compareRelPaths));
@@ -262,5 +272,116 @@ describe('trees (folds of events)', () => {
     t.applyCloud([{ path: 'a', meta: null }, { path: 'b/c', meta: item('c1') }]);
     expect(t.cloudPathOfId('c1')).toBe('b/c');
     expect(t.cloudPathOfId('nope')).toBeUndefined();
+  });
+
+  describe('localUnchanged (a rescan compares the columns in place)', () => {
+    const H = 'a'.repeat(64);
+    const base: LocalMeta = { kind: 'file', size: 1234, mtimeNs: '1764645000123456789', fileId: '2049:1234567', hash: H };
+    const scanned = ({ hash: _, ...m }: LocalMeta): LocalMeta => m;
+
+    it('is true for the entry the tree holds (a file with its hash, a folder), whatever the scan builds its strings from', () => {
+      const t = createTrees();
+      t.applyLocal([
+        { path: 'd', meta: { kind: 'dir', size: 0, mtimeNs: '1764645000000000001', fileId: '2049:7' } },
+        { path: 'd/f', meta: base },
+      ]);
+      expect(t.localUnchanged('d/f', scanned(base))).toBe(true);
+      expect(t.localUnchanged(['d', 'f'].join('/'), { kind: 'file', size: 1234, mtimeNs: String(1764645000123456789n), fileId: ['2049', String(1234567)].join(':') })).toBe(true);
+      expect(t.localUnchanged('d', { kind: 'dir', size: 0, mtimeNs: '1764645000000000001', fileId: '2049:7' })).toBe(true);
+    });
+
+    it('sees a change of size, of mtime by one nanosecond anywhere in its digits, of inode, of device, of kind; an unhashed file; a path it does not hold', () => {
+      const t = createTrees();
+      t.applyLocal([{ path: 'f', meta: base }]);
+      const changed: LocalMeta[] = [
+        { ...scanned(base), size: 1235 },
+        { ...scanned(base), size: 0 },
+        { ...scanned(base), mtimeNs: '1764645000123456788' },
+        { ...scanned(base), mtimeNs: '1764645000123456790' },
+        { ...scanned(base), mtimeNs: '2764645000123456789' },
+        { ...scanned(base), mtimeNs: '1764645001123456789' },
+        { ...scanned(base), mtimeNs: '176464500012345678' },
+        { ...scanned(base), mtimeNs: '17646450001234567890' },
+        { ...scanned(base), fileId: '2049:1234568' },
+        { ...scanned(base), fileId: '2049:12345670' },
+        { ...scanned(base), fileId: '2050:1234567' },
+        { ...scanned(base), fileId: '1234567' },
+        { kind: 'dir', size: 0, mtimeNs: base.mtimeNs, fileId: base.fileId },
+      ];
+      for (const m of changed) expect(t.localUnchanged('f', m), JSON.stringify(m)).toBe(false);
+      expect(t.localUnchanged('g', scanned(base))).toBe(false);
+      t.applyLocal([{ path: 'f', meta: scanned(base) }]);
+      expect(t.localUnchanged('f', scanned(base))).toBe(false);
+      t.applyLocal([{ path: 'f', meta: null }]);
+      expect(t.localUnchanged('f', scanned(base))).toBe(false);
+      t.applyLocal([{ path: 'e', meta: { kind: 'dir', size: 0, mtimeNs: '5', fileId: '2049:8' } }]);
+      expect(t.localUnchanged('e', { kind: 'dir', size: 0, mtimeNs: '6', fileId: '2049:8' })).toBe(false);
+      expect(t.localUnchanged('e', { kind: 'dir', size: 0, mtimeNs: '5', fileId: '2049:9' })).toBe(false);
+      expect(t.localUnchanged('e', { kind: 'file', size: 0, mtimeNs: '5', fileId: '2049:8' })).toBe(false);
+    });
+
+    it('agrees with decoding the entry and comparing it as the slow path does, for any stored and scanned metas', () => {
+      // The slow path: a file keeps the tree's hash when size, mtime and identity match, then the
+      // whole meta is compared with the tree's.
+      const reference = (prev: LocalMeta | undefined, m: LocalMeta): boolean => {
+        if (prev === undefined) return false;
+        const kept = m.kind === 'file' && prev.kind === 'file' && prev.hash !== undefined && prev.size === m.size && prev.mtimeNs === m.mtimeNs && prev.fileId === m.fileId ? { ...m, hash: prev.hash } : m;
+        return prev.kind === kept.kind && prev.size === kept.size && prev.mtimeNs === kept.mtimeNs && prev.fileId === kept.fileId && prev.hash === kept.hash;
+      };
+      const mtimes = ['1', '2', '0', '1764645000123456789', '1764645000123456788', '1764645000123456799', '0764645000123456789', '764645000123456789', '9999999999999999999'];
+      const ids = ['2049:1', '2049:2', '2050:1', '2049:01', '1:1234567890123456', '1:1234567890123457', 'x'];
+      const metaArb = fc.record({ kind: fc.constantFrom('file' as const, 'dir' as const), size: fc.constantFrom(0, 1, 2 ** 40), mtimeNs: fc.constantFrom(...mtimes), fileId: fc.constantFrom(...ids), hash: fc.option(fc.constantFrom(H, 'h1'), { nil: undefined }) });
+      const toMeta = (m: { kind: 'file' | 'dir'; size: number; mtimeNs: string; fileId: string; hash: string | undefined }): LocalMeta => {
+        const size = m.kind === 'dir' ? 0 : m.size;
+        return m.hash === undefined || m.kind === 'dir' ? { kind: m.kind, size, mtimeNs: m.mtimeNs, fileId: m.fileId } : { kind: m.kind, size, mtimeNs: m.mtimeNs, fileId: m.fileId, hash: m.hash };
+      };
+      fc.assert(
+        fc.property(fc.option(metaArb, { nil: null }), metaArb, (stored, probe) => {
+          const t = createTrees();
+          if (stored !== null) t.applyLocal([{ path: 'p', meta: toMeta(stored) }]);
+          const m = toMeta({ ...probe, hash: undefined });
+          expect(t.localUnchanged('p', m)).toBe(reference(t.local('p'), m));
+        }),
+        { numRuns: 500 },
+      );
+    });
+  });
+
+  describe('scanMarks (what one scan saw)', () => {
+    const f = (id: string): LocalMeta => file(id, '1', 1, 'h');
+
+    it('lists the local paths not marked, in canonical order, and only local ones', () => {
+      const t = createTrees();
+      t.applyLocal([{ path: 'b', meta: dir('1:1') }, { path: 'b/x', meta: f('1:2') }, { path: 'a', meta: f('1:3') }, { path: 'b-c', meta: f('1:4') }, { path: 'b/y', meta: f('1:5') }]);
+      t.applyCloud([{ path: 'c', meta: item('c1') }]);
+      const marks = t.scanMarks();
+      expect(marks.unmarkedLocal()).toEqual(['a', 'b', 'b/x', 'b/y', 'b-c']);
+      marks.mark('b/x');
+      marks.mark('a');
+      marks.mark('c');
+      expect(marks.has('b/x')).toBe(true);
+      expect(marks.has('b/y')).toBe(false);
+      expect(marks.unmarkedLocal()).toEqual(['b', 'b/y', 'b-c']);
+      marks.unmark('a');
+      expect(marks.has('a')).toBe(false);
+      expect(marks.unmarkedLocal()).toEqual(['a', 'b', 'b/y', 'b-c']);
+    });
+
+    it('a path marked before any tree held it stays marked once the tree holds it; marks of two scans are apart', () => {
+      const t = createTrees();
+      const one = t.scanMarks();
+      const two = t.scanMarks();
+      one.mark('n/new');
+      expect(one.has('n/new')).toBe(true);
+      t.applyLocal([{ path: 'n', meta: dir('1:9') }, { path: 'n/new', meta: f('1:10') }]);
+      expect(one.has('n/new')).toBe(true);
+      expect(one.unmarkedLocal()).toEqual(['n']);
+      expect(two.unmarkedLocal()).toEqual(['n', 'n/new']);
+      two.mark('n');
+      expect(one.unmarkedLocal()).toEqual(['n']);
+      one.unmark('n/new');
+      expect(one.unmarkedLocal()).toEqual(['n', 'n/new']);
+      expect(two.unmarkedLocal()).toEqual(['n/new']);
+    });
   });
 });

@@ -75,6 +75,31 @@ export interface Trees extends TreeView {
    * into trees that answer and fold exactly like these (ADR 0012).
    */
   save(w: SnapshotWriter): void;
+  /**
+   * True when a scan that finds `meta` at `path` changes nothing in the local tree: it holds the
+   * same kind, size, mtime (every nanosecond) and identity there, and a file's hash, which the scan
+   * then keeps (a folder has none). Compares the stored columns in place, building no meta and no
+   * string: a rescan's fast path for the entries that did not change (ADR 0030).
+   */
+  localUnchanged(path: RelPath, meta: LocalMeta): boolean;
+  /** A fresh, empty set of marks over paths: what one scan saw (ADR 0030). */
+  scanMarks(): ScanMarks;
+}
+
+/**
+ * The paths one scan saw, kept as one byte per slot of the path table instead of a set of path
+ * strings; paths no tree knows yet (the scan's new entries) are kept by name until they have a slot.
+ * Each scan takes its own marks, so scans never disturb each other's.
+ */
+export interface ScanMarks {
+  /** Marks `path` as seen. */
+  mark(path: RelPath): void;
+  /** Takes the mark off `path` (an entry seen, then gone before it was read). */
+  unmark(path: RelPath): void;
+  /** True when `path` is marked. */
+  has(path: RelPath): boolean;
+  /** Every path the local tree holds that is not marked, in canonical order (a full scan's deletions). */
+  unmarkedLocal(): RelPath[];
 }
 
 const isOptString = (v: unknown): boolean => v === undefined || typeof v === 'string';
@@ -489,6 +514,41 @@ function makeTrees(from: SnapshotReader | null): Trees {
       w.number(syncedFiles);
       w.number(allDirty ? 1 : 0);
       w.json([...dirtySlots]);
+    },
+    localUnchanged: (path, meta) => {
+      const slot = table.slotOf(path);
+      if (slot === undefined || lKind.get(slot) !== KIND_CODE[meta.kind]) return false;
+      // A file keeps its hash through a rescan that finds it unchanged; a folder has none.
+      if (lHash.has(slot) !== (meta.kind === 'file')) return false;
+      return lSize.get(slot) === meta.size && lMtime.equals(slot, meta.mtimeNs) && lFileId.equals(slot, meta.fileId);
+    },
+    scanMarks: () => {
+      const marked = new CodeColumn();
+      // Paths without a slot when they were marked; a slot may come later (the scan's own changes).
+      const byName = new Set<RelPath>();
+      return {
+        mark: (path) => {
+          const slot = table.slotOf(path);
+          if (slot === undefined) byName.add(path);
+          else marked.set(slot, 1);
+        },
+        unmark: (path) => {
+          const slot = table.slotOf(path);
+          if (slot !== undefined) marked.set(slot, 0);
+          byName.delete(path);
+        },
+        has: (path) => {
+          const slot = table.slotOf(path);
+          return (slot !== undefined && marked.get(slot) === 1) || byName.has(path);
+        },
+        unmarkedLocal: () => {
+          const out: number[] = [];
+          for (let s = 1; s < table.size; s++) {
+            if (lKind.get(s) !== 0 && marked.get(s) !== 1 && (byName.size === 0 || !byName.has(table.pathOf(s)))) out.push(s);
+          }
+          return sortPaths(out);
+        },
+      };
     },
   };
   return trees;
