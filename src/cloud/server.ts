@@ -18,6 +18,7 @@ import { fsyncFile } from './blob-store.js';
 import { checkHash, checkId, checkPath, type CloudUser, type SpaceAccess, type UploadTarget } from './cloud-core.js';
 import { CloudError } from './cloud-error.js';
 import { openCloudData, type CloudData } from './open-data.js';
+import { sendFileRange } from './send-file.js';
 
 /** Options of {@link startCloudServer}. */
 export interface CloudServerOptions {
@@ -335,12 +336,22 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
         return;
       }
       if (inline !== null) res.end(inline);
-      else await pipeline(blobs.read(content.hash), res);
+      else await sendBlobRange(content.hash, 0, content.size - 1, res);
       return;
     }
     res.writeHead(206, { 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${content.size}` });
     if (inline !== null) res.end(inline.subarray(range.start, range.end + 1));
-    else await pipeline(blobs.read(content.hash, range), res);
+    else await sendBlobRange(content.hash, range.start, range.end, res);
+  }
+
+  async function sendBlobRange(hash: string, start: number, end: number, res: ServerResponse): Promise<void> {
+    const file = await blobs.open(hash);
+    try {
+      await sendFileRange(res, file, start, end);
+    } finally {
+      await file.close();
+    }
+    res.end();
   }
 
   /** A one-request upload: streamed to a temp file, hashed, then committed if whole and matching. */
