@@ -113,3 +113,43 @@ async function exists(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * Flushes a file that is being written, in the background, every `every` bytes, so that the fsync
+ * that makes it durable at the end has little left to write. Without it the kernel holds a whole
+ * 256 MiB chunk in the page cache and writes it only when that fsync comes, while nothing is
+ * received (ADR 0095). Best effort: a failed or skipped flush costs time, never durability, which
+ * only the closing fsync gives. At most one flush runs at a time; `settle` waits for it and
+ * releases the file before the caller fsyncs, renames or removes it.
+ */
+export function createFlusher(
+  path: string,
+  every = 32 * 1024 * 1024,
+  openFile: (path: string) => Promise<Pick<FileHandle, 'datasync' | 'close'>> = (p) => open(p, 'r'),
+): { advance(bytes: number): void; settle(): Promise<void> } {
+  let pending = 0;
+  let running: Promise<void> | null = null;
+  let handle: Promise<Pick<FileHandle, 'datasync' | 'close'> | null> | null = null;
+  let settled = false;
+  const flush = async (): Promise<void> => {
+    handle ??= openFile(path).catch(() => null);
+    const h = await handle;
+    if (h !== null && !settled) await h.datasync().catch(() => undefined);
+  };
+  return {
+    advance: (bytes) => {
+      pending += bytes;
+      if (pending < every || running !== null || settled) return;
+      pending = 0;
+      running = flush().finally(() => {
+        running = null;
+      });
+    },
+    settle: async () => {
+      settled = true;
+      await running;
+      const h = await handle;
+      await h?.close().catch(() => undefined);
+    },
+  };
+}
