@@ -4,7 +4,7 @@
  * fsynced), so a crash can leave a stray temporary file but never a half blob.
  */
 import { createReadStream, unlinkSync, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -20,6 +20,8 @@ export interface BlobStore {
   has(hash: string): Promise<boolean>;
   /** Reads blob `hash`, optionally bytes `start..end` inclusive. */
   read(hash: string, range?: { readonly start: number; readonly end: number }): ReadStream;
+  /** Opens blob `hash` for positional reads (the server's downloads read it into reused buffers). */
+  open(hash: string): Promise<FileHandle>;
   /**
    * Deletes blob `hash` (no error if it is already gone). Synchronous on purpose: the garbage
    * collector checks for pins and removes in one step, with no await in between.
@@ -70,6 +72,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     has: (hash) => exists(blobPath(hash).file),
     // 1 MiB reads: the default 64 KiB costs a thread-pool round trip per 64 KiB sent.
     read: (hash, range) => createReadStream(blobPath(hash).file, { highWaterMark: 1024 * 1024, ...(range === undefined ? {} : { start: range.start, end: range.end }) }),
+    open: (hash) => open(blobPath(hash).file, 'r'),
     remove: (hash) => {
       try {
         unlinkSync(blobPath(hash).file);
@@ -109,4 +112,44 @@ async function exists(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
+}
+
+/**
+ * Flushes a file that is being written, in the background, every `every` bytes, so that the fsync
+ * that makes it durable at the end has little left to write. Without it the kernel holds a whole
+ * 256 MiB chunk in the page cache and writes it only when that fsync comes, while nothing is
+ * received (ADR 0095). Best effort: a failed or skipped flush costs time, never durability, which
+ * only the closing fsync gives. At most one flush runs at a time; `settle` waits for it and
+ * releases the file before the caller fsyncs, renames or removes it.
+ */
+export function createFlusher(
+  path: string,
+  every = 32 * 1024 * 1024,
+  openFile: (path: string) => Promise<Pick<FileHandle, 'datasync' | 'close'>> = (p) => open(p, 'r'),
+): { advance(bytes: number): void; settle(): Promise<void> } {
+  let pending = 0;
+  let running: Promise<void> | null = null;
+  let handle: Promise<Pick<FileHandle, 'datasync' | 'close'> | null> | null = null;
+  let settled = false;
+  const flush = async (): Promise<void> => {
+    handle ??= openFile(path).catch(() => null);
+    const h = await handle;
+    if (h !== null && !settled) await h.datasync().catch(() => undefined);
+  };
+  return {
+    advance: (bytes) => {
+      pending += bytes;
+      if (pending < every || running !== null || settled) return;
+      pending = 0;
+      running = flush().finally(() => {
+        running = null;
+      });
+    },
+    settle: async () => {
+      settled = true;
+      await running;
+      const h = await handle;
+      await h?.close().catch(() => undefined);
+    },
+  };
 }

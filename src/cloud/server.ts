@@ -14,10 +14,11 @@ import type { Dialect } from 'kysely';
 import { BATCH_LIMITS, HEADERS, type BatchItemResult, type CloudErrorBody } from '../lib/cloud-api.js';
 import type { SyncMode } from '../lib/model.js';
 import type { BlobStore } from './blob-store.js';
-import { fsyncFile } from './blob-store.js';
+import { createFlusher, fsyncFile } from './blob-store.js';
 import { checkHash, checkId, checkPath, type CloudUser, type SpaceAccess, type UploadTarget } from './cloud-core.js';
 import { CloudError } from './cloud-error.js';
 import { openCloudData, type CloudData } from './open-data.js';
+import { sendFileRange } from './send-file.js';
 
 /** Options of {@link startCloudServer}. */
 export interface CloudServerOptions {
@@ -338,12 +339,22 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
         return;
       }
       if (inline !== null) res.end(inline);
-      else await pipeline(blobs.read(content.hash), res);
+      else await sendBlobRange(content.hash, 0, content.size - 1, res);
       return;
     }
     res.writeHead(206, { 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${content.size}` });
     if (inline !== null) res.end(inline.subarray(range.start, range.end + 1));
-    else await pipeline(blobs.read(content.hash, range), res);
+    else await sendBlobRange(content.hash, range.start, range.end, res);
+  }
+
+  async function sendBlobRange(hash: string, start: number, end: number, res: ServerResponse): Promise<void> {
+    const file = await blobs.open(hash);
+    try {
+      await sendFileRange(res, file, start, end);
+    } finally {
+      await file.close();
+    }
+    res.end();
   }
 
   /** A one-request upload: streamed to a temp file, hashed, then committed if whole and matching. */
@@ -365,12 +376,15 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     const unpin = core.pin(hash);
     const temp = blobs.tempPath();
     try {
-      const counter = createCounter(size);
+      const flusher = createFlusher(temp);
+      const counter = createCounter(size, undefined, flusher);
       try {
         await pipeline(ctx.req, counter, createWriteStream(temp, { highWaterMark: WRITE_HWM }));
       } catch (error) {
         if (counter.bytes > size) throw new CloudError('too-large', `the body is longer than its Content-Length ${size}`);
         throw error;
+      } finally {
+        await flusher.settle();
       }
       if (counter.bytes !== size) throw new CloudError('incomplete', `received ${counter.bytes} of ${size} bytes; send the whole file`);
       const actual = counter.hash.digest('hex');
@@ -471,13 +485,15 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
         hashing.delete(session.id);
         state = offset === 0 ? { hash: createHash('sha256'), bytes: 0 } : undefined;
       }
-      const counter = createCounter(length, state?.hash);
+      const flusher = createFlusher(file);
+      const counter = createCounter(length, state?.hash, flusher);
       let failure: Error | null = null;
       try {
         await pipeline(ctx.req, counter, createWriteStream(file, { flags: 'a', highWaterMark: WRITE_HWM }));
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error));
       }
+      await flusher.settle();
       await fsyncFile(file);
       const received = await partSize(session.id);
       // The running hash is only worth keeping if it covered exactly the bytes now on disk.
@@ -721,8 +737,8 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-/** Counts and hashes bytes passing through; fails when more arrive than `limit`. */
-function createCounter(limit: number, hash: Hash = createHash('sha256')): Transform & { bytes: number; hash: Hash } {
+/** Counts and hashes bytes passing through (telling `flusher`); fails when more arrive than `limit`. */
+function createCounter(limit: number, hash: Hash = createHash('sha256'), flusher?: { advance(bytes: number): void }): Transform & { bytes: number; hash: Hash } {
   const counter = new Transform({
     transform(chunk: Buffer, _enc, callback: TransformCallback) {
       state.bytes += chunk.length;
@@ -731,6 +747,7 @@ function createCounter(limit: number, hash: Hash = createHash('sha256')): Transf
         return;
       }
       hash.update(chunk);
+      flusher?.advance(chunk.length);
       callback(null, chunk);
     },
   });
