@@ -423,7 +423,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       } else if (result.status !== 'failed') {
         broken.delete(taskId);
       }
-      if (!runner.broken()) await snapshot(taskId, runner, options.snapshotEvery ?? SNAPSHOT_EVERY_EVENTS);
+      await snapshot(taskId, runner, options.snapshotEvery ?? SNAPSHOT_EVERY_EVENTS);
       if (result.status === 'paused' && !get(taskId).paused) await command('TaskPaused', taskId);
       return result;
     });

@@ -6,7 +6,7 @@
  */
 import type { Action } from '../lib/model.js';
 import { VERSION } from '../version.js';
-import { SnapshotFormatError, SnapshotReader, SnapshotWriter } from '../lib/snapshot-codec.js';
+import { SnapshotFormatError, SnapshotReader, type SnapshotWriter } from '../lib/snapshot-codec.js';
 import { restoreTrees, type Trees } from '../reconcile/trees.js';
 
 /** Changes whenever what a runner snapshot holds, or how, changes. */
@@ -53,13 +53,6 @@ export function writeRunnerSnapshot(w: SnapshotWriter, taskId: string, fold: Run
     failuresOf: [...fold.failuresOf],
     failedActions: [...fold.failedActions],
   });
-}
-
-/** Writes `fold` to bytes (tests; stores stream it through a sink instead). */
-export function runnerSnapshotBytes(taskId: string, fold: RunnerFold): Uint8Array<ArrayBuffer> {
-  const w = new SnapshotWriter();
-  writeRunnerSnapshot(w, taskId, fold);
-  return w.bytes();
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

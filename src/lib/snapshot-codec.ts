@@ -21,16 +21,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /**
  * Writes a snapshot as a sequence of byte pieces: to `sink` as they are made (which must consume
  * each at once: typed arrays are handed over without a copy), or else collected for
- * {@link SnapshotWriter.result} (typed-array contents copied).
+ * {@link SnapshotWriter.bytes} (typed-array contents copied).
  */
 export class SnapshotWriter {
   private readonly pieces: Bytes[] = [];
-  private bytes_ = 0;
 
   constructor(private readonly sink?: (piece: Uint8Array) => void) {}
 
   private push(piece: Bytes): void {
-    this.bytes_ += piece.byteLength;
     if (this.sink === undefined) this.pieces.push(piece);
     else this.sink(piece);
   }
@@ -63,25 +61,15 @@ export class SnapshotWriter {
     this.push(this.sink === undefined ? new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
 
-  /** The pieces written so far, in order (none when a sink took them). */
-  result(): readonly Bytes[] {
-    return this.pieces;
-  }
-
   /** The pieces written so far as one array. */
   bytes(): Uint8Array<ArrayBuffer> {
-    const out = new Uint8Array(this.bytes_);
+    const out = new Uint8Array(this.pieces.reduce((n, p) => n + p.byteLength, 0));
     let at = 0;
     for (const p of this.pieces) {
       out.set(p, at);
       at += p.byteLength;
     }
     return out;
-  }
-
-  /** Total size in bytes. */
-  get size(): number {
-    return this.bytes_;
   }
 }
 
