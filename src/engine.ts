@@ -54,6 +54,7 @@ export interface Engine extends EngineCore {
   readonly cloudToken: string;
 }
 
+/** The file a running engine writes its embedded cloud's URL to, for `foldsync remote`. */
 const EMBEDDED_URL_FILE = 'embedded-cloud.url';
 
 /** The default {@link CreateEngineOptions.onTaskError}: the error and its stack on standard error. */
