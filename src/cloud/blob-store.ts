@@ -3,7 +3,7 @@
  * name only once it is whole and on disk (written to a temporary file, fsynced, renamed, folder
  * fsynced), so a crash can leave a stray temporary file but never a half blob.
  */
-import { createReadStream, unlinkSync, type ReadStream } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,8 +18,6 @@ export interface BlobStore {
   adopt(tempFile: string, hash: string): Promise<void>;
   /** True when blob `hash` is stored. */
   has(hash: string): Promise<boolean>;
-  /** Reads blob `hash`, optionally bytes `start..end` inclusive. */
-  read(hash: string, range?: { readonly start: number; readonly end: number }): ReadStream;
   /** Opens blob `hash` for positional reads (the server's downloads read it into reused buffers). */
   open(hash: string): Promise<FileHandle>;
   /**
@@ -71,7 +69,6 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     has: (hash) => exists(blobPath(hash).file),
     // 1 MiB reads: the default 64 KiB costs a thread-pool round trip per 64 KiB sent.
-    read: (hash, range) => createReadStream(blobPath(hash).file, { highWaterMark: 1024 * 1024, ...(range === undefined ? {} : { start: range.start, end: range.end }) }),
     open: (hash) => open(blobPath(hash).file, 'r'),
     remove: (hash) => {
       try {
