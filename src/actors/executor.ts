@@ -234,6 +234,13 @@ async function uploadBody(ctx: ExecutorContext, src: RelPath, expected: LocalMet
     }
     return stream;
   };
+  if (expected.size <= SMALL_UPLOAD) {
+    // One read into a buffer of the file's size (ADR 0008 update): the stream cost more than the file.
+    const { meta, bytes } = await ctx.local.readAll(src, SMALL_UPLOAD);
+    if (bytes === null || !sameLocal(meta, expected)) throw new LocalFsError('changed-locally', src, `${src} changed after it was planned; it is looked at again.`);
+    await ctx.upload.take(bytes.length);
+    return bytes;
+  }
   if (expected.size <= IN_MEMORY_UPLOAD) {
     const chunks: Buffer[] = [];
     for await (const chunk of throttled(await open(), ctx.upload)) chunks.push(Buffer.from(chunk));

@@ -27,9 +27,9 @@ import { planActions } from '../reconcile/planner.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
 import type { RegisteredTask } from '../projections/task-registry.js';
 import { cloudMetaOf, executeAction, SMALL_UPLOAD, taskFailureOf, type ExecutorContext } from './executor.js';
-import { BATCH_MAX_ITEMS, createUploadBatcher } from './upload-batcher.js';
+import { BATCH_MAX_BYTES, createUploadBatcher } from './upload-batcher.js';
 import { RemoteError } from '../io/remote-drive.js';
-import { createTokenBucket, createTransferPool, type TokenBucket, type TransferPool } from './transfer-limits.js';
+import { createByteBudget, createTokenBucket, createTransferPool, type ByteBudget, type TokenBucket, type TransferPool } from './transfer-limits.js';
 import { toXStateClock } from './xstate-clock.js';
 import { createStreamWriter } from './stream-writer.js';
 import { unexpectedFailure } from './round-failure.js';
@@ -331,8 +331,11 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const space = task.cloud.space;
   const uploadMany = drive.uploadMany?.bind(drive);
   const uploadSmall = uploadMany === undefined ? undefined : createUploadBatcher(uploadMany, space, pool);
-  /** Small uploads read their file before they join a batch: this bounds how many are in memory at once. */
-  const smallPool: TransferPool = createTransferPool(task.options.throttle.maxTransfers * BATCH_MAX_ITEMS);
+  /**
+   * Small uploads read their file before they join a batch: this bounds the bytes they hold at once
+   * (a batch per transfer in flight and one gathering), each file counted with 4 KiB for its keep.
+   */
+  const smallReads: ByteBudget = createByteBudget((task.options.throttle.maxTransfers + 1) * BATCH_MAX_BYTES);
   const ctx: ExecutorContext = {
     local,
     drive,
@@ -582,7 +585,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     // A small upload is one file of a batch: the batch, not the file, takes a place in the pool.
     const small = ctx.uploadSmall !== undefined && action.op === 'upload' && action.local.size <= SMALL_UPLOAD;
     const outcome = await (small
-      ? smallPool.run(() => executeAndMark(actionId, action))
+      ? smallReads.run(action.local.size + 4096, () => executeAndMark(actionId, action))
       : transfer
         ? pool.run(() => executeAndMark(actionId, action))
         : executeAndMark(actionId, action));

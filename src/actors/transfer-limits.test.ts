@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../io/clock.js';
-import { createTokenBucket, createTransferPool } from './transfer-limits.js';
+import { createByteBudget, createTokenBucket, createTransferPool } from './transfer-limits.js';
 
 /** Lets resolved promises run their continuations. */
 const settle = async (): Promise<void> => {
@@ -99,5 +99,59 @@ describe('transfer pool (SPEC.md section 4: limit on concurrent transfers)', () 
     const pool = createTransferPool(1);
     await expect(pool.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(pool.run(() => Promise.resolve(42))).resolves.toBe(42);
+  });
+});
+
+describe('byte budget', () => {
+  const gate = () => {
+    let open: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (open = resolve));
+    return { open, done };
+  };
+
+  it('runs jobs while their weights fit, in order; a job heavier than the limit runs alone', async () => {
+    const budget = createByteBudget(100);
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof gate>>();
+    const job = (name: string, weight: number) => {
+      const g = gate();
+      gates.set(name, g);
+      return budget.run(weight, () => {
+        started.push(name);
+        return g.done;
+      });
+    };
+    const all = [job('a', 60), job('b', 40), job('c', 10), job('huge', 500), job('d', 1)];
+    await Promise.resolve();
+    // a and b fill the budget; c waits, and d waits behind c (first come, first served).
+    expect(started).toEqual(['a', 'b']);
+    expect(budget.waiting).toBe(3);
+    gates.get('a')?.open();
+    await all[0];
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'b', 'c']);
+    gates.get('b')?.open();
+    gates.get('c')?.open();
+    await Promise.all([all[1], all[2]]);
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'b', 'c', 'huge']);
+    expect(budget.jobs).toBe(1);
+    gates.get('huge')?.open();
+    await all[3];
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'b', 'c', 'huge', 'd']);
+    gates.get('d')?.open();
+    await Promise.all(all);
+    expect(budget.jobs).toBe(0);
+  });
+
+  it('keeps its order over a long queue and frees the weight of a job that fails', async () => {
+    const budget = createByteBudget(1);
+    const order: number[] = [];
+    const runs = Array.from({ length: 5000 }, (_, i) => budget.run(1, () => (order.push(i), i % 7 === 0 ? Promise.reject(new Error(`boom ${i}`)) : Promise.resolve(i))));
+    const settled = await Promise.allSettled(runs);
+    expect(order).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(715);
+    expect(budget.waiting).toBe(0);
   });
 });

@@ -22,6 +22,56 @@ describe('upload batcher', () => {
     expect(entries.map((e) => e.path)).toEqual(Array.from({ length: BATCH_MAX_ITEMS + 6 }, (_, i) => `f${i}`));
   });
 
+  it('while a batch is in flight and the pool is full, later files gather into one batch instead of queueing one by one', async () => {
+    const batches: string[][] = [];
+    const answers: (() => void)[] = [];
+    const upload = createUploadBatcher(
+      (_space, items) => {
+        batches.push(items.map((i) => ('path' in i.target ? i.target.path : '')));
+        return new Promise((resolve) => answers.push(() => { resolve(items.map((i): UploadItemResult => ({ ok: true, entry: entryOf(i) }))); }));
+      },
+      'personal',
+      createTransferPool(1),
+    );
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const all = [upload(item('first'))];
+    await turn();
+    // Each of these arrives in a turn of its own, while the first batch holds the only place.
+    for (let i = 0; i < 5; i++) {
+      all.push(upload(item(`later${i}`)));
+      await turn();
+    }
+    expect(batches).toEqual([['first']]);
+    answers.shift()?.();
+    await turn();
+    await turn();
+    expect(batches).toEqual([['first'], ['later0', 'later1', 'later2', 'later3', 'later4']]);
+    answers.shift()?.();
+    expect((await Promise.all(all)).map((e) => e.path)).toEqual(['first', 'later0', 'later1', 'later2', 'later3', 'later4']);
+  });
+
+  it('a lone file goes at once when nothing of ours is in flight, even if the pool is busy with other transfers', async () => {
+    const pool = createTransferPool(1);
+    let releaseOther: () => void = () => undefined;
+    const other = pool.run(() => new Promise<void>((resolve) => (releaseOther = resolve)));
+    const sent: number[] = [];
+    const upload = createUploadBatcher(
+      (_space, items) => {
+        sent.push(items.length);
+        return Promise.resolve(items.map((i): UploadItemResult => ({ ok: true, entry: entryOf(i) })));
+      },
+      'personal',
+      pool,
+    );
+    const done = upload(item('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pool.waiting).toBe(1);
+    releaseOther();
+    await other;
+    expect((await done).path).toBe('a');
+    expect(sent).toEqual([1]);
+  });
+
   it('each file gets its own outcome: one refused file does not fail the others', async () => {
     const upload = createUploadBatcher(
       (_space, items) =>

@@ -6,8 +6,8 @@
 import type { RemoteDrive, RemoteEntry, UploadItem } from '../io/remote-drive.js';
 import type { TransferPool } from './transfer-limits.js';
 
-/** Files a batch carries at most. */
-export const BATCH_MAX_ITEMS = 64;
+/** Files a batch carries at most (the server takes up to `BATCH_LIMITS.maxItems`). */
+export const BATCH_MAX_ITEMS = 1000;
 /** Bytes a batch carries at most. */
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -16,15 +16,21 @@ export type SmallUpload = (item: UploadItem) => Promise<RemoteEntry>;
 
 /**
  * Creates the batcher of a drive that has `uploadMany`. Items handed over in the same turn of the
- * event loop (or until a batch is full) go together; batches are sent through `pool`.
+ * event loop go together. While a batch of ours is in flight and the pool has no free place, the
+ * next batch keeps gathering (up to the limits) instead of queueing small: a first sync of many
+ * small files then sends few large batches, and the server commits them in few transactions
+ * (ADR 0008 update); a lone edit still goes at once.
  */
 export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadMany']>, space: string, pool: TransferPool): SmallUpload {
   type Waiting = { readonly item: UploadItem; readonly resolve: (e: RemoteEntry) => void; readonly reject: (e: unknown) => void };
   let forming: Waiting[] = [];
   let bytes = 0;
   let scheduled = false;
+  /** Batches of ours sent and not yet answered. */
+  let inFlight = 0;
 
   const send = (batch: Waiting[]): void => {
+    inFlight += 1;
     void (async () => {
       try {
         const results: unknown = await pool.run(() => uploadMany(space, batch.map((w) => w.item)));
@@ -38,26 +44,38 @@ export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadM
         });
       } catch (error) {
         for (const w of batch) w.reject(error);
+      } finally {
+        inFlight -= 1;
+        // After the pool has freed this batch's place (its bookkeeping runs after our answer).
+        schedule();
       }
     })();
   };
-  const flush = (): void => {
-    scheduled = false;
-    if (forming.length === 0) return;
+  const take = (): void => {
     const batch = forming;
     forming = [];
     bytes = 0;
     send(batch);
   };
+  /** Sends what has gathered, unless a batch of ours is in flight and would only queue behind the pool. */
+  const flush = (): void => {
+    scheduled = false;
+    if (forming.length === 0) return;
+    if (inFlight > 0 && pool.active + pool.waiting >= pool.limit) return;
+    take();
+  };
+
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
 
   return (item) =>
     new Promise<RemoteEntry>((resolve, reject) => {
-      if (forming.length > 0 && (forming.length >= BATCH_MAX_ITEMS || bytes + item.body.length > BATCH_MAX_BYTES)) flush();
+      if (forming.length > 0 && (forming.length >= BATCH_MAX_ITEMS || bytes + item.body.length > BATCH_MAX_BYTES)) take();
       forming.push({ item, resolve, reject });
       bytes += item.body.length;
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      schedule();
     });
 }

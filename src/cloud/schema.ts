@@ -232,10 +232,21 @@ const inlineBlobs: Migration = {
   },
 };
 
+/**
+ * No query looks items up by hash (garbage collection asks `versions`, which holds every content a
+ * file has or had), and every upload paid a random insert into this index (ADR 0096 update).
+ */
+const dropItemsHash: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropIndex('items_hash').ifExists().execute();
+  },
+};
+
 /** The migrations, in order. Never edit a released one: add the next. */
 export const CLOUD_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-inline-blobs': inlineBlobs,
+  '0003-drop-items-hash': dropItemsHash,
 };
 
 /** Serves {@link CLOUD_MIGRATIONS} to kysely's Migrator. */

@@ -130,6 +130,11 @@ export interface LocalFs {
   /** Opens a file for reading (never through a link). */
   read(path: RelPath): Promise<{ readonly meta: LocalMeta; readonly stream: Readable }>;
   /**
+   * Reads a whole file into memory (never through a link), for small uploads: a stream costs more
+   * than the file. `bytes` is null when the file is larger than `maxBytes` (its meta then says so).
+   */
+  readAll(path: RelPath, maxBytes: number): Promise<{ readonly meta: LocalMeta; readonly bytes: Uint8Array | null }>;
+  /**
    * Writes a download atomically: to a temporary file beside the target (named with TEMP_PREFIX),
    * fsynced, then renamed into place. Refused with `changed-locally` if the target no longer
    * matches `expect` (size, mtime, identity; or `expect` null but something is there).

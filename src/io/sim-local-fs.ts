@@ -276,6 +276,17 @@ export function createSimLocalFs(options: SimLocalFsOptions): SimLocalFs {
     },
   };
 
+  /** The file at `path`, for reading: what the node side refuses to open is refused the same way. */
+  const readableFile = (path: RelPath) => {
+    guard(path);
+    const n = nodes.get(path);
+    if (n === undefined) throw new LocalFsError('not-found', path, `"${path}" is gone.`);
+    if (n.kind === 'symlink') throw new LocalFsError('symlink', path, `"${path}" is a symbolic link; foldsync never follows links.`);
+    if (n.kind !== 'file') throw new LocalFsError('wrong-kind', path, `"${path}" is not a file.`);
+    if (!n.readable) throw new LocalFsError('permission', path, `"${path}" cannot be read.`);
+    return n;
+  };
+
   const sim: SimLocalFs = {
     root: options.root ?? 'sim:/',
     user,
@@ -322,13 +333,17 @@ export function createSimLocalFs(options: SimLocalFsOptions): SimLocalFs {
     },
     read: (path) => {
       try {
-        guard(path);
-        const n = nodes.get(path);
-        if (n === undefined) throw new LocalFsError('not-found', path, `"${path}" is gone.`);
-        if (n.kind === 'symlink') throw new LocalFsError('symlink', path, `"${path}" is a symbolic link; foldsync never follows links.`);
-        if (n.kind !== 'file') throw new LocalFsError('wrong-kind', path, `"${path}" is not a file.`);
-        if (!n.readable) throw new LocalFsError('permission', path, `"${path}" cannot be read.`);
+        const n = readableFile(path);
         return Promise.resolve({ meta: metaOf(statOf(n)) as LocalMeta, stream: Readable.from([Buffer.from(n.content)]) });
+      } catch (error) {
+        return Promise.reject(asError(error));
+      }
+    },
+    readAll: (path, maxBytes) => {
+      try {
+        const n = readableFile(path);
+        const meta = metaOf(statOf(n)) as LocalMeta;
+        return Promise.resolve({ meta, bytes: meta.size > maxBytes ? null : Buffer.from(n.content) });
       } catch (error) {
         return Promise.reject(asError(error));
       }

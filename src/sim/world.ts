@@ -182,6 +182,7 @@ export async function createEngineSimulation(options: EngineSimulationOptions = 
       stat: (p) => run('stat', [p], () => local.stat(p)),
       hash: (p, prev) => run('hash', [p], () => local.hash(p, prev)),
       read: (p) => run('read', [p], () => local.read(p)),
+      readAll: (p, max) => run('read', [p], () => local.readAll(p, max)),
       writeFile: (p, content, expect, o) => run('writeFile', [p], () => local.writeFile(p, content, expect, o)),
       mkdir: (p) => run('mkdir', [p], () => local.mkdir(p)),
       move: (from, to, id) => run('move', [from, to], () => local.move(from, to, id)),

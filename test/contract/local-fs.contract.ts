@@ -119,6 +119,8 @@ export function localFsContract(name: string, make: () => Promise<LocalFsHarness
       expect(await code(fs.writeFile('via/new', bytes('x'), null))).toBe('symlink');
       expect(await code(fs.mkdir('via/d'))).toBe('symlink');
       expect(await code(fs.read('via'))).toBe('symlink');
+      expect(await code(fs.readAll('via/secret', 1024))).toBe('symlink');
+      expect(await code(fs.readAll('via', 1024))).toBe('symlink');
       expect(await h.rawList('real')).toEqual(['secret']);
     });
 
@@ -167,6 +169,20 @@ export function localFsContract(name: string, make: () => Promise<LocalFsHarness
       expect(meta.size).toBe(16);
       expect(await readAll(stream)).toBe('streamed content');
       expect(await code(fs.read('nope'))).toBe('not-found');
+    });
+
+    it('reads a small file whole, with its meta; a larger one only says its meta', async () => {
+      await h.user.write('r.txt', 'whole content');
+      const got = await fs.readAll('r.txt', 13);
+      expect(got.meta).toEqual(await fs.stat('r.txt'));
+      expect(Buffer.from(got.bytes ?? new Uint8Array()).toString()).toBe('whole content');
+      expect(await fs.readAll('r.txt', 12)).toEqual({ meta: got.meta, bytes: null });
+      await h.user.write('empty', '');
+      expect((await fs.readAll('empty', 10)).bytes).toHaveLength(0);
+      expect(await code(fs.readAll('nope', 10))).toBe('not-found');
+      await h.user.mkdir('dir');
+      expect(await code(fs.readAll('dir', 10))).toBe('wrong-kind');
+      expect(await code(fs.readAll('../outside', 10))).toBe('bad-path');
     });
 
     it('writes downloads atomically, leaving no temporary file', async () => {
