@@ -10,7 +10,7 @@ import { readAll } from '../io/remote-drive.js';
 import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs } from '../io/sim-local-fs.js';
 import { DEFAULT_OPTIONS } from '../lib/model.js';
-import { createTaskRunner } from './task-runner.js';
+import { createTaskRunner, type TaskProgress } from './task-runner.js';
 
 describe('task runner on simulated sides', () => {
   it('a file edited while it is hashed is skipped as changing, and looked at again by a later incremental round', async () => {
@@ -58,6 +58,37 @@ describe('task runner on simulated sides', () => {
     await r.syncChanges({ paths: [], rescans: [] });
     expect(await text()).toBe('three, written while read');
     expect(r.nextRetryAt()).toBeNull();
+    r.stop();
+  });
+
+  it('reports the speed of the bytes moved in the last three seconds only', async () => {
+    const clock = createVirtualClock();
+    const ids = createSequentialIds();
+    const cloud = createSimCloud({ clock, ids });
+    cloud.addUser('ada');
+    const local = createSimLocalFs({ clock, root: '/home/ada/Docs' });
+    let last: TaskProgress | null = null;
+    const r = await createTaskRunner({
+      task: { taskId: 't1', localRoot: '/home/ada/Docs', localRootId: null, cloud: { url: null, space: 'personal', spaceType: 'personal', path: '/Docs' }, mode: 'two-way', options: DEFAULT_OPTIONS, paused: false, resumedAt: null, createdAt: 0, syncRequests: 0, retryRequests: 0 },
+      log: createMemoryEventLog({ clock }),
+      local,
+      drive: cloud.drive('ada'),
+      clock,
+      ids,
+      terminal: 'laptop',
+      onProgress: (p) => (last = p),
+    });
+    for (const [name, size] of [['a', 1000], ['b', 1500], ['c', 500]] as const) local.user.write(`${name}.txt`, 'x'.repeat(size));
+    await r.syncOnce();
+    expect(last).toMatchObject({ bytesDone: 3000, speedBps: 1000 });
+    clock.advance(3001);
+    local.user.write('d.txt', 'y'.repeat(600));
+    await r.syncChanges({ paths: ['d.txt'], rescans: [] });
+    expect(last).toMatchObject({ speedBps: 200 });
+    clock.advance(3001);
+    local.user.write('e.txt', 'z'.repeat(300));
+    await r.syncChanges({ paths: ['e.txt'], rescans: [] });
+    expect(last).toMatchObject({ speedBps: 100 });
     r.stop();
   });
 });

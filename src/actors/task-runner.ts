@@ -285,11 +285,21 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
 
   // Progress of the current sync (reset when a round begins to plan after a quiet time).
   const prog = { planned: 0, done: 0, bytesTotal: 0, bytesDone: 0 };
-  const samples: { at: number; bytes: number }[] = [];
+  // Bytes moved in the last SPEED_WINDOW_MS: a queue read from `head` with a running sum, since a
+  // first sync of small files adds thousands of samples a second and reports after each.
+  let samples: { at: number; bytes: number }[] = [];
+  let head = 0;
+  let moved = 0;
   const progress = (): TaskProgress => {
     const now = clock.now();
-    while (samples.length > 0 && (samples[0]?.at ?? now) < now - SPEED_WINDOW_MS) samples.shift();
-    const moved = samples.reduce((n, x) => n + x.bytes, 0);
+    for (let x = samples[head]; x !== undefined && x.at < now - SPEED_WINDOW_MS; x = samples[head]) {
+      moved -= x.bytes;
+      head += 1;
+    }
+    if (head > 1024 && head * 2 > samples.length) {
+      samples = samples.slice(head);
+      head = 0;
+    }
     return {
       taskId: task.taskId,
       status: taskStatusOf(machine.getSnapshot().value) ?? 'completed',
@@ -308,6 +318,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       await bucket.take(bytes);
       prog.bytesDone += bytes;
       samples.push({ at: clock.now(), bytes });
+      moved += bytes;
       report();
     },
     refresh: () => {
