@@ -18,7 +18,7 @@ const impureGlobals = [
 ];
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'coverage/', 'bin/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'coverage/', 'bin/', 'scripts/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

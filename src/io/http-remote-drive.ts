@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from './undici-pool.js';
 import type { BatchManifestItem, BatchResult, ChangeBatch, CloudErrorBody, CloudErrorCode, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, BinEntry, UploadSession } from '../lib/cloud-api.js';
 import { BATCH_LIMITS, HEADERS } from '../lib/cloud-api.js';
 import type { SyncMode } from '../lib/model.js';
