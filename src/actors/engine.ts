@@ -66,6 +66,14 @@ export interface EngineCoreOptions {
 /** Events a task's stream may grow by after its last snapshot before a round writes a new one. */
 export const SNAPSHOT_EVERY_EVENTS = 20_000;
 
+/**
+ * Events a task's stream must have grown by since its last snapshot for a retired runner to write
+ * one: a quiet `run --once` appends a handful of events, which the next runner folds in
+ * microseconds, while writing a snapshot of 20,000 files (encode, fsync, rename) cost ~0.1-0.2 s
+ * of its exit. Never more than `snapshotEvery`, so a world that snapshots every round still does.
+ */
+export const SNAPSHOT_AT_RETIRE_EVENTS = 1_000;
+
 /** A request to create a task. */
 export interface CreateTaskRequest {
   readonly localRoot: string;
@@ -240,7 +248,7 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
     runners.delete(taskId);
     r.runner.stop();
     const closed = (lanes.get(taskId) ?? Promise.resolve())
-      .then(() => (registry.tasks.has(taskId) ? snapshot(taskId, r.runner, 1) : options.snapshots?.remove(taskId)))
+      .then(() => (registry.tasks.has(taskId) ? snapshot(taskId, r.runner, Math.min(SNAPSHOT_AT_RETIRE_EVENTS, options.snapshotEvery ?? SNAPSHOT_EVERY_EVENTS)) : options.snapshots?.remove(taskId)))
       .catch(() => undefined)
       .then(() => r.drive.close())
       .catch(() => undefined);

@@ -30,6 +30,8 @@ export interface SimEngineWorldOptions {
   readonly onTaskError?: (taskId: string, error: unknown) => void;
   /** Where runners keep snapshots, written after every round (default: none kept). */
   readonly snapshots?: SnapshotStore;
+  /** The engine's `snapshotEvery` when `snapshots` is given (default 1: after every round). */
+  readonly snapshotEvery?: number;
 }
 
 /** Builds the world (no task yet: each test creates its own). */
@@ -52,7 +54,7 @@ export async function simEngineWorld(options: SimEngineWorldOptions = {}) {
     driveFor: (_c, m) => drive(cloud.drive('ada', m)),
     localFor: options.localFor ?? (() => local),
     checkLocalFolder: (path) => ({ root: path, rootId: null }),
-    ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots, snapshotEvery: 1 }),
+    ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots, snapshotEvery: options.snapshotEvery ?? 1 }),
     ...(options.onTaskError === undefined ? {} : { onTaskError: options.onTaskError }),
   });
   return { clock, cloud, person, local, log, engine };

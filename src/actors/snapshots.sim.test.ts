@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryEventLog } from '../events/memory-event-log.js';
 import { createMemorySnapshotStore } from '../io/snapshot-store.js';
 import { taskStream } from '../events/types.js';
+import { SNAPSHOT_AT_RETIRE_EVENTS } from './engine.js';
 import { createTaskRunner } from './task-runner.js';
 import { simEngineWorld } from './sim-engine.fixture.js';
 
@@ -74,6 +75,22 @@ describe('runner snapshots', () => {
     const third = await createTaskRunner({ ...base, log: w.log, snapshot: damaged });
     expect(third.restoredFrom).toBeNull();
     expect(third.trees.paths('synced')).toEqual(['a.txt']);
+  });
+
+  it('a retired runner writes a snapshot only when its stream grew by enough events to be worth it', async () => {
+    const snapshots = createMemorySnapshotStore();
+    const w = await simEngineWorld({ snapshots, snapshotEvery: 1_000_000 });
+    const task = await w.engine.createTask({ localRoot: '/sim', cloud: 'personal:/Docs' });
+    w.local.user.write('a.txt', 'one');
+    await w.engine.syncOnce(task.taskId);
+    // A handful of events since no snapshot at all: folding them again is cheaper than writing one.
+    await w.engine.configure(task.taskId, { conflicts: 'keep-both' });
+    expect(snapshots.count()).toBe(0);
+    for (let i = 0; i < SNAPSHOT_AT_RETIRE_EVENTS / 2; i++) w.local.user.write(`f${i}.txt`, `file ${i}`);
+    await w.engine.syncOnce(task.taskId);
+    expect((await w.log.readStream(taskStream(task.taskId), 0, 1_000_000)).length).toBeGreaterThan(SNAPSHOT_AT_RETIRE_EVENTS);
+    await w.engine.configure(task.taskId, { conflicts: 'local-wins' });
+    expect(snapshots.count()).toBe(1);
   });
 
   it('a cancelled task leaves no snapshot behind', async () => {
