@@ -339,6 +339,7 @@ export function describeRemoteDriveContract(name: string, makeFixture: () => Pro
         const old = await put(ada, P, 'old.txt', 'v1');
         const taken = await put(ada, P, 'taken.txt', 'here first');
         const before = await ada.cursor(P);
+        const usedBefore = (await ada.spaces()).find((s) => s.name === P)?.used ?? -1;
         const results = await many(ada, P, [
           item('docs/a.txt', 'alpha'),
           item('old.txt', 'v2', old.version),
@@ -361,6 +362,13 @@ export function describeRemoteDriveContract(name: string, makeFixture: () => Pro
         expect(await ada.stat(P, 'old-base.txt')).toBeNull();
         const feed = await ada.changes(P, before);
         expect(feed.changes.map((c) => `${c.op} ${c.path}`).sort()).toEqual(['create docs', 'create docs/a.txt', 'create docs/b.txt', 'update old.txt']);
+        // The refused files left no trace in the space's usage or its feed: the next change is
+        // numbered right after the last one committed.
+        expect((await ada.spaces()).find((s) => s.name === P)?.used).toBe(usedBefore + 'alpha'.length + 'v2'.length);
+        await put(ada, P, 'after.txt', 'z');
+        const next = await ada.changes(P, feed.cursor);
+        expect(next.changes.map((c) => c.path)).toEqual(['after.txt']);
+        expect((await ada.changes(P, before)).changes).toHaveLength(5);
       });
 
       it('is safe to repeat: a batch whose answer was lost gives the same entries again, no new versions', async () => {

@@ -183,16 +183,24 @@ export function createCloudCore(options: CloudCoreOptions) {
         const outcomes: ({ ok: true; value: unknown; changed: string | null; garbage: Set<string> } | { ok: false; error: unknown })[] = [];
         try {
           await db.transaction().execute(async (trx) => {
+            // Each space's row is read once per group and written once at its end: a mutation
+            // that succeeds moves the space's cursor and usage here; one rolled back does not.
+            const spaces = new Map<string, SpaceState>();
             for (const p of group) {
               await sql`SAVEPOINT m`.execute(trx);
               try {
-                outcomes.push({ ok: true, ...(await runMutation(trx, p.spaceId, p.fn)) });
+                const { state, ...outcome } = await runMutation(trx, spaces, p.spaceId, p.fn);
                 await sql`RELEASE m`.execute(trx);
+                spaces.set(p.spaceId, state);
+                outcomes.push({ ok: true, ...outcome });
               } catch (error) {
                 await sql`ROLLBACK TO m`.execute(trx);
                 await sql`RELEASE m`.execute(trx);
                 outcomes.push({ ok: false, error });
               }
+            }
+            for (const [spaceId, { row, cursor, used }] of spaces) {
+              if (cursor !== Number(row.cursor) || used !== Number(row.used)) await trx.updateTable('spaces').set({ cursor, used }).where('id', '=', spaceId).execute();
             }
           });
         } catch (error) {
@@ -227,9 +235,25 @@ export function createCloudCore(options: CloudCoreOptions) {
     }
   }
 
-  async function runMutation(trx: Transaction<CloudDatabase>, spaceId: string, fn: (tx: Tx) => Promise<unknown>): Promise<{ value: unknown; changed: string | null; garbage: Set<string> }> {
-    const space = await trx.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
-    const tx: Tx = { trx, space, cursor: Number(space.cursor), used: Number(space.used), changes: [], garbage: new Set() };
+  /** A space during a group commit: its row as read at the group's start, its cursor and usage now. */
+  interface SpaceState {
+    readonly row: Space;
+    readonly cursor: number;
+    readonly used: number;
+  }
+
+  async function runMutation(
+    trx: Transaction<CloudDatabase>,
+    spaces: ReadonlyMap<string, SpaceState>,
+    spaceId: string,
+    fn: (tx: Tx) => Promise<unknown>,
+  ): Promise<{ value: unknown; changed: string | null; garbage: Set<string>; state: SpaceState }> {
+    let before = spaces.get(spaceId);
+    if (before === undefined) {
+      const row = await trx.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
+      before = { row, cursor: Number(row.cursor), used: Number(row.used) };
+    }
+    const tx: Tx = { trx, space: before.row, cursor: before.cursor, used: before.used, changes: [], garbage: new Set() };
     const value = await fn(tx);
     let changed: string | null = null;
     if (tx.changes.length > 0) {
@@ -255,10 +279,7 @@ export function createCloudCore(options: CloudCoreOptions) {
       for (let i = 0; i < rows.length; i += 500) await trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
       changed = spaceId;
     }
-    if (tx.cursor !== Number(space.cursor) || tx.used !== Number(space.used)) {
-      await trx.updateTable('spaces').set({ cursor: tx.cursor, used: tx.used }).where('id', '=', spaceId).execute();
-    }
-    return { value, changed, garbage: tx.garbage };
+    return { value, changed, garbage: tx.garbage, state: { row: before.row, cursor: tx.cursor, used: tx.used } };
   }
 
   async function removeIfUnreferenced(hash: string): Promise<void> {
