@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCloudServer, type CloudServer } from './cloud/server.js';
+import { SNAPSHOT_AT_RETIRE_EVENTS } from './actors/engine.js';
 import { createEngine, type Engine } from './engine.js';
 import { createSystemClock } from './io/clock.js';
 import { createTrash } from './io/trash.js';
@@ -128,7 +129,10 @@ describe('engine: controls (SPEC.md section 6)', () => {
 
   it('a restarted engine starts each task from the snapshot its last run wrote (ADR 0012) and syncs on', async () => {
     let engine = await open();
-    const root = folder('snap', { 'a.txt': 'a' });
+    // Enough files for the run's events to pass SNAPSHOT_AT_RETIRE_EVENTS: a closing engine writes
+    // a snapshot only for a stream that grew that much since the last one.
+    const files = SNAPSHOT_AT_RETIRE_EVENTS / 2;
+    const root = folder('snap', Object.fromEntries(Array.from({ length: files }, (_, i) => [`f${i}.txt`, `file ${i}`])));
     const t = await engine.createTask({ localRoot: root, cloud: 'personal:/snap' });
     expect((await engine.syncOnce(t.taskId)).get(t.taskId)?.status).toBe('completed');
     await engine.close();
@@ -137,7 +141,7 @@ describe('engine: controls (SPEC.md section 6)', () => {
     writeFileSync(join(root, 'b.txt'), 'b');
     expect((await engine.syncOnce(t.taskId)).get(t.taskId)).toEqual({ status: 'completed', failedFiles: 0 });
     const drive = (await import('./io/http-remote-drive.js')).createHttpRemoteDrive({ baseUrl: server.url, token });
-    expect((await drive.list('personal', 'snap')).length).toBe(2);
+    expect((await drive.list('personal', 'snap')).length).toBe(files + 1);
     await drive.close();
   });
 
