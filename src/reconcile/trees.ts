@@ -264,16 +264,19 @@ function makeTrees(from: SnapshotReader | null): Trees {
     syncState.set(slot, computeInSync(slot) ? 1 : 0);
     dirtySlots.add(slot);
   };
-  const sameLocal = (a: LocalMeta, b: LocalMeta): boolean => a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
-  const sameCloud = (a: CloudMeta, b: CloudMeta): boolean => a.kind === b.kind && a.size === b.size && a.id === b.id && a.version === b.version && a.hash === b.hash;
+  // Whether the entry stored at `slot` equals `meta`, field by field, compared in the columns: no
+  // meta and no string is built for the usual answer (ADR 0074).
+  const hashHolds = (column: HashColumn, slot: number, hash: string | undefined): boolean =>
+    hash === undefined ? !column.has(slot) : column.has(slot) && column.get(slot) === hash;
+  const localHolds = (slot: number, meta: LocalMeta): boolean =>
+    lKind.get(slot) === KIND_CODE[meta.kind] && lSize.get(slot) === meta.size && lMtime.equals(slot, meta.mtimeNs) && lFileId.equals(slot, meta.fileId) && hashHolds(lHash, slot, meta.hash);
+  const cloudHolds = (slot: number, meta: CloudMeta): boolean =>
+    cKind.get(slot) === KIND_CODE[meta.kind] && cSize.get(slot) === meta.size && cId.equals(slot, meta.id) && cVersion.equals(slot, meta.version) && hashHolds(cHash, slot, meta.hash);
 
   const writeLocal = (slot: number, meta: LocalMeta | null): void => {
     const before = lKind.get(slot);
     // A rescan reporting what is already known changes nothing and plans nothing.
-    if (meta !== null && before !== 0) {
-      const now = readLocal(slot);
-      if (now !== undefined && sameLocal(now, meta)) return;
-    }
+    if (meta !== null && before !== 0 && localHolds(slot, meta)) return;
     if (before !== 0) unshare(slot);
     if (meta === null) {
       if (before === 0) return;
@@ -295,10 +298,7 @@ function makeTrees(from: SnapshotReader | null): Trees {
 
   const writeCloud = (slot: number, meta: CloudMeta | null): void => {
     const before = cKind.get(slot);
-    if (meta !== null && before !== 0) {
-      const now = readCloud(slot);
-      if (now !== undefined && sameCloud(now, meta)) return;
-    }
+    if (meta !== null && before !== 0 && cloudHolds(slot, meta)) return;
     if (before !== 0) unshare(slot);
     if (idIndex !== null && before !== 0) {
       const old = cId.get(slot);
@@ -354,16 +354,21 @@ function makeTrees(from: SnapshotReader | null): Trees {
     });
   };
 
+  // The removal of a path no tree ever held changes nothing (nothing can be below it either): it
+  // takes no slot, so a stream of short-lived files seen only as gone leaves no trace (ADR 0074).
+  const slotFor = (path: RelPath, meta: unknown): number | undefined => (meta === null ? table.slotOf(path) : table.intern(path));
   const applyLocal = (changes: readonly LocalChange[]): void => {
     for (const change of changes) {
-      const slot = table.intern(change.path);
+      const slot = slotFor(change.path, change.meta);
+      if (slot === undefined) continue;
       if (change.meta === null || change.meta.kind === 'file') removeBelow(slot, lKind, (s) => { writeLocal(s, null); });
       writeLocal(slot, change.meta);
     }
   };
   const applyCloud = (changes: readonly CloudChange[]): void => {
     for (const change of changes) {
-      const slot = table.intern(change.path);
+      const slot = slotFor(change.path, change.meta);
+      if (slot === undefined) continue;
       if (change.meta === null || change.meta.kind === 'file') removeBelow(slot, cKind, (s) => { writeCloud(s, null); });
       writeCloud(slot, change.meta);
     }
