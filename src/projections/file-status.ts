@@ -128,34 +128,40 @@ function sameSynced(x: SyncedEntry, y: SyncedEntry): boolean {
 }
 
 function encodeTrees(trees: Trees): Pick<EncodedTask, 'local' | 'cloud' | 'synced'> {
-  const local: EncodedLocal = { path: trees.paths('local'), kind: '', size: [], mtimeNs: [], fileId: [], hash: [] };
-  let kinds = '';
-  for (let i = 0; i < local.path.length; i++) {
-    const m = trees.local(local.path[i] as string) as LocalMeta;
-    kinds += kindChar(m.kind);
-    local.size.push(m.size);
-    local.mtimeNs.push(m.mtimeNs);
-    local.fileId.push(m.fileId);
-    if (m.hash !== undefined) local.hash.push([i, m.hash]);
-  }
-  const cloud: EncodedCloud = { path: trees.paths('cloud'), kind: '', size: [], id: [], version: [], hash: [] };
-  let ckinds = '';
-  for (let i = 0; i < cloud.path.length; i++) {
-    const m = trees.cloud(cloud.path[i] as string) as CloudMeta;
-    ckinds += kindChar(m.kind);
-    cloud.size.push(m.size);
-    cloud.id.push(m.id);
-    cloud.version.push(m.version);
-    if (m.hash !== undefined) cloud.hash.push([i, m.hash]);
-  }
-  const synced: EncodedSynced = { path: trees.paths('synced'), entry: [] };
-  for (const path of synced.path) {
-    // One lookup for the three entries where the trees offer it.
-    const { l, c, s } = trees.entries?.(path) ?? { l: trees.local(path), c: trees.cloud(path), s: trees.synced(path) };
-    const derived = derivedEntry(l, c);
-    synced.entry.push(derived !== undefined && sameSynced(derived, s as SyncedEntry) ? 0 : (s as SyncedEntry));
-  }
-  return { local: { ...local, kind: kinds }, cloud: { ...cloud, kind: ckinds }, synced };
+  const local: Omit<EncodedLocal, 'kind'> = { path: [], size: [], mtimeNs: [], fileId: [], hash: [] };
+  const cloud: Omit<EncodedCloud, 'kind'> = { path: [], size: [], id: [], version: [], hash: [] };
+  const synced: EncodedSynced = { path: [], entry: [] };
+  const lkinds: string[] = [];
+  const ckinds: string[] = [];
+  // One walk of every path in canonical order: each tree's paths come out in that order too.
+  trees.forEachEntry((path, l, c, s) => {
+    if (l !== undefined) {
+      if (l.hash !== undefined) local.hash.push([local.path.length, l.hash]);
+      local.path.push(path);
+      lkinds.push(kindChar(l.kind));
+      local.size.push(l.size);
+      local.mtimeNs.push(l.mtimeNs);
+      local.fileId.push(l.fileId);
+    }
+    if (c !== undefined) {
+      if (c.hash !== undefined) cloud.hash.push([cloud.path.length, c.hash]);
+      cloud.path.push(path);
+      ckinds.push(kindChar(c.kind));
+      cloud.size.push(c.size);
+      cloud.id.push(c.id);
+      cloud.version.push(c.version);
+    }
+    if (s !== undefined) {
+      const derived = derivedEntry(l, c);
+      synced.path.push(path);
+      synced.entry.push(derived !== undefined && sameSynced(derived, s) ? 0 : s);
+    }
+  });
+  return {
+    local: { path: local.path, kind: lkinds.join(''), size: local.size, mtimeNs: local.mtimeNs, fileId: local.fileId, hash: local.hash },
+    cloud: { path: cloud.path, kind: ckinds.join(''), size: cloud.size, id: cloud.id, version: cloud.version, hash: cloud.hash },
+    synced,
+  };
 }
 
 function decodeTrees(trees: Trees, e: Pick<EncodedTask, 'local' | 'cloud' | 'synced'>): void {

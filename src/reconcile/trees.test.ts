@@ -401,6 +401,20 @@ describe('trees (folds of events)', () => {
     });
   });
 
+  it('forEachEntry walks every path any tree holds, in canonical order, with the entries entries() gives', () => {
+    const t = createTrees();
+    t.applyLocal([{ path: 'a', meta: dir('d1') }, { path: 'a/x', meta: file('f1') }, { path: 'a-b', meta: file('f2') }, { path: 'only-local', meta: file('f3', '1', 1, 'e'.repeat(64)) }]);
+    t.applyCloud([{ path: 'a', meta: { kind: 'dir', id: 'c0', version: '1', size: 0 } }, { path: 'a/x', meta: item('c1') }, { path: 'z/only-cloud', meta: item('c2') }]);
+    t.applySynced([{ path: 'a/x', entry: { kind: 'file', size: 1, fileId: 'f1', mtimeNs: '1', cloudId: 'c1', cloudVersion: '1' } }, { path: 'gone', entry: { kind: 'file', size: 3, cloudId: 'c9', cloudVersion: '2' } }]);
+    t.applyLocal([{ path: 'tmp', meta: null }]);
+    const seen: [string, unknown][] = [];
+    t.forEachEntry((path, l, c, s) => seen.push([path, { l, c, s }]));
+    const all = [...new Set([...t.paths('local'), ...t.paths('cloud'), ...t.paths('synced')])].sort(compareRelPaths);
+    expect(seen.map(([p]) => p)).toEqual(all);
+    expect(all).toEqual(['a', 'a/x', 'a-b', 'gone', 'only-local', 'z/only-cloud']);
+    for (const [path, e] of seen) expect(e).toEqual(t.entries?.(path));
+  });
+
   describe('scanMarks (what one scan saw)', () => {
     const f = (id: string): LocalMeta => file(id, '1', 1, 'h');
 

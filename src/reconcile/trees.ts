@@ -66,6 +66,12 @@ export interface Trees extends TreeView {
   takeDirty(): RelPath[];
   /** Every path `tree` holds, canonical order (tests and the simulation; O(n)). */
   paths(tree: TreeName): RelPath[];
+  /**
+   * Calls `fn` with every path any tree holds and its three entries (as {@link TreeView.entries}
+   * gives them), in canonical order: one sort and no lookup by path, for a whole-state encoding
+   * (the file-status view, ADR 0074). O(n log n).
+   */
+  forEachEntry(fn: (path: RelPath, l: LocalMeta | undefined, c: CloudMeta | undefined, s: SyncedEntry | undefined) => void): void;
   /** Number of entries `tree` holds. */
   count(tree: TreeName): number;
   /** `inSync` computed afresh from the columns, not read from the recorded sync state (tests). */
@@ -500,6 +506,22 @@ function makeTrees(from: SnapshotReader | null): Trees {
       const out: number[] = [];
       for (let s = 1; s < table.size; s++) if (kinds.get(s) !== 0) out.push(s);
       return sortPaths(out);
+    },
+    forEachEntry: (fn) => {
+      const keyed: [string, number][] = [];
+      for (let slot = 1; slot < table.size; slot++) {
+        if (lKind.get(slot) === 0 && cKind.get(slot) === 0 && sKind.get(slot) === 0) continue;
+        const p = table.pathOf(slot);
+        // The key of sortRelPaths: with '/' as NUL, which no name holds, string order is segment order.
+        keyed.push([p.includes('/') ? p.replaceAll('/', '\u0000') : p, slot]);
+      }
+      keyed.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      for (const [, slot] of keyed) {
+        const l = readLocal(slot);
+        const c = readCloud(slot);
+        const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
+        fn(table.pathOf(slot), l, c, s);
+      }
     },
     count: (tree) => counts[tree],
     inSyncFromColumns: (path) => {
