@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryEventLog, type MemoryEventLog } from '../events/memory-event-log.js';
+import { createSqliteEventLog } from '../events/sqlite-event-log.js';
+import { isFoldsyncError } from '../lib/errors.js';
 import { ENGINE_STREAM, type EventType, type StoredEvent } from '../events/types.js';
 import { createVirtualClock } from '../io/clock.js';
 import type { PersistedProjection } from '../projections/projection.js';
@@ -137,5 +139,31 @@ describe('projection store (ADR 0070)', () => {
     expect(s.savedView('count', 3)).toEqual({ count: 3 });
     sub.unsubscribe();
     s.close();
+  });
+
+  it('a catch-up over a corrupt stored row fails naming its position, and saves nothing', async () => {
+    const logFile = join(dir, 'events.sqlite');
+    const log = await createSqliteEventLog({ file: logFile, clock: createVirtualClock(Date.UTC(2026, 0, 1)) });
+    await log.append(ENGINE_STREAM, [{ type: 'TaskPaused', v: 1, taskId: 't' }, { type: 'TaskResumed', v: 1, taskId: 't' }], 0);
+    const raw = new Database(logFile);
+    raw.prepare('INSERT INTO events (position, stream, stream_version, at, type, v, data) VALUES (3, ?, 3, 0, ?, 1, ?)').run(ENGINE_STREAM, 'TaskPaused', '{"taskId":7}');
+    raw.close();
+    await log.append(ENGINE_STREAM, [{ type: 'TaskPaused', v: 1, taskId: 't' }], 3);
+    const p = counting();
+    const s = createProjectionStore({ file, projections: [p] });
+    const error = await s.catchUp(log).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isFoldsyncError(error, 'corrupt-event')).toBe(true);
+    expect((error as { details: { position: number } }).details.position).toBe(3);
+    expect((error as Error).message).toContain('position 3');
+    // Nothing of the events after the corrupt row was folded, and nothing was saved.
+    expect(p.applied.every((x) => x < 3)).toBe(true);
+    s.close();
+    const again = createProjectionStore({ file, projections: [counting()] });
+    expect(again.checkpoints()).toEqual([{ name: 'count', version: 1, position: 0 }]);
+    again.close();
+    await log.close();
   });
 });

@@ -150,7 +150,12 @@ const SPECS: { readonly [K in EventType]: readonly VersionSpec[] } = {
 };
 
 // A Map, not the object, for lookups: a stored type such as "constructor" must not find a prototype member.
-const BY_TYPE: ReadonlyMap<string, readonly VersionSpec[]> = new Map(Object.entries(SPECS));
+// Each entry keeps its type's name as the one string the code uses for it: a decoded event carries
+// that string, not the copy read from the store, so the folds' comparisons of `type` with literals
+// compare one string with itself instead of character by character (ADR 0074).
+const BY_TYPE: ReadonlyMap<string, { readonly type: EventType; readonly versions: readonly VersionSpec[] }> = new Map(
+  Object.entries(SPECS).map(([type, versions]) => [type, { type: type as EventType, versions }]),
+);
 
 /** The current schema version of each event type: what {@link encodeEvent} writes and decoding upcasts to. */
 export const CURRENT_VERSIONS: { readonly [K in EventType]: number } = Object.fromEntries(
@@ -184,14 +189,15 @@ export function encodeEvent(event: FoldsyncEvent): EncodedEvent {
  * @throws EventLogError `unknown-event-type`, `unknown-event-version` or `corrupt-event`, naming `position`.
  */
 export function decodeEvent(type: string, v: number, payload: unknown, position: number): FoldsyncEvent {
-  const versions = BY_TYPE.get(type);
-  if (versions === undefined) {
+  const known = BY_TYPE.get(type);
+  if (known === undefined) {
     throw new EventLogError(
       'unknown-event-type',
       `${where(position, type, v)} has a type this foldsync does not know: the log was written by a newer foldsync, or is damaged. Upgrade foldsync, or restore the log from an export.`,
       { position, type, v },
     );
   }
+  const versions = known.versions;
   let spec = Number.isInteger(v) && v >= 1 ? versions[v - 1] : undefined;
   if (spec === undefined) {
     throw new EventLogError(
@@ -213,7 +219,7 @@ export function decodeEvent(type: string, v: number, payload: unknown, position:
     if (spec === undefined) throw new Error(`assertion failed: ${type} v${version - 1} upcasts to a version that does not exist`);
   }
   // Mutating the freshly parsed object, rather than spreading it into a new one, keeps decoding cheap.
-  current['type'] = type;
+  current['type'] = known.type;
   current['v'] = version;
   return current as unknown as FoldsyncEvent;
 }

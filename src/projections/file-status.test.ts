@@ -101,7 +101,7 @@ describe('file status per task, each status of SPEC.md section 6', () => {
   });
 });
 
-describe('file status, saved column by column (ADR 0074)', () => {
+describe('file status, saved column by column, every path once (ADR 0074)', () => {
   it('round-trips every entry of the three trees: hashes, folders, synced entries shared with both sides and not', () => {
     const hashed = (size: number): LocalMeta => ({ ...lmeta(size), hash: `h${size}` });
     const log = createEventList();
@@ -136,10 +136,13 @@ describe('file status, saved column by column (ADR 0074)', () => {
     log.task('t', 3, localSeen('changed.txt', { ...lmeta(6), mtimeNs: '8' }));
     const p = fileStatusProjection;
     const s = foldEvents(p, p.initial(), log.events);
-    const json = JSON.parse(JSON.stringify(p.encode(s))) as [string, { synced: { path: string[]; entry: unknown[] } }][];
-    const synced = json[0]?.[1].synced;
-    expect(synced?.path).toEqual(['changed.txt', 'cloud-only-record', 'dir', 'dir/h.bin']);
-    expect(synced?.entry.map((x) => x === 0)).toEqual([false, false, true, true]);
+    type Saved = { paths: { cut: number[]; rest: string[] }; local: { kind: string }; cloud: { kind: string }; synced: { kind: string; entry: unknown[] } };
+    const json = JSON.parse(JSON.stringify(p.encode(s))) as [string, Saved][];
+    const saved = json[0]?.[1];
+    // Every path once, in canonical order, front-coded; a character per path and tree.
+    expect(saved?.paths).toEqual({ cut: [0, 1, 0, 3], rest: ['changed.txt', 'loud-only-record', 'dir', '/h.bin'] });
+    expect([saved?.local.kind, saved?.cloud.kind, saved?.synced.kind]).toEqual(['ffdf', 'f-df', 'ffdf']);
+    expect(saved?.synced.entry.map((x) => x === 0)).toEqual([false, false, true, true]);
     const copy = p.decode(json);
     const a = s.tasks.get('t');
     const b = copy.tasks.get('t');

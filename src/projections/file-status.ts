@@ -73,12 +73,17 @@ const HANDLES: readonly EventType[] = [
 ];
 
 /**
- * A tree as saved: one array a field, index i of each the i-th entry (ADR 0074). Half the bytes of
- * an array of objects, and no key to write or parse 400,000 times. `hash` is sparse: [index, hash].
+ * A task's trees as saved (version 3, ADR 0074): every path any tree holds, once, in canonical
+ * order and front-coded (`cut[i]` characters shared with the path before, then `rest[i]`); per tree
+ * one character a path (`f` file, `d` folder, `-` not held) and one array a field over the entries
+ * it holds, hashes sparse as [entry index, hash]. No key is written or parsed per entry, and no path
+ * three times.
  */
+interface EncodedPaths {
+  readonly cut: number[];
+  readonly rest: string[];
+}
 interface EncodedLocal {
-  readonly path: string[];
-  /** One character an entry: `f` file, `d` folder. */
   readonly kind: string;
   readonly size: number[];
   readonly mtimeNs: string[];
@@ -86,7 +91,6 @@ interface EncodedLocal {
   readonly hash: [number, string][];
 }
 interface EncodedCloud {
-  readonly path: string[];
   readonly kind: string;
   readonly size: number[];
   readonly id: string[];
@@ -95,12 +99,13 @@ interface EncodedCloud {
 }
 /** Synced entries: 0 where the entry is what the local and cloud entries at its path amount to (the usual case), else the entry. */
 interface EncodedSynced {
-  readonly path: string[];
+  readonly kind: string;
   readonly entry: (0 | SyncedEntry)[];
 }
 
 interface EncodedTask {
   readonly mode: SyncMode;
+  readonly paths: EncodedPaths;
   readonly local: EncodedLocal;
   readonly cloud: EncodedCloud;
   readonly synced: EncodedSynced;
@@ -127,58 +132,88 @@ function sameSynced(x: SyncedEntry, y: SyncedEntry): boolean {
   return true;
 }
 
-function encodeTrees(trees: Trees): Pick<EncodedTask, 'local' | 'cloud' | 'synced'> {
-  const local: EncodedLocal = { path: trees.paths('local'), kind: '', size: [], mtimeNs: [], fileId: [], hash: [] };
-  let kinds = '';
-  for (let i = 0; i < local.path.length; i++) {
-    const m = trees.local(local.path[i] as string) as LocalMeta;
-    kinds += kindChar(m.kind);
-    local.size.push(m.size);
-    local.mtimeNs.push(m.mtimeNs);
-    local.fileId.push(m.fileId);
-    if (m.hash !== undefined) local.hash.push([i, m.hash]);
-  }
-  const cloud: EncodedCloud = { path: trees.paths('cloud'), kind: '', size: [], id: [], version: [], hash: [] };
-  let ckinds = '';
-  for (let i = 0; i < cloud.path.length; i++) {
-    const m = trees.cloud(cloud.path[i] as string) as CloudMeta;
-    ckinds += kindChar(m.kind);
-    cloud.size.push(m.size);
-    cloud.id.push(m.id);
-    cloud.version.push(m.version);
-    if (m.hash !== undefined) cloud.hash.push([i, m.hash]);
-  }
-  const synced: EncodedSynced = { path: trees.paths('synced'), entry: [] };
-  for (const path of synced.path) {
-    // One lookup for the three entries where the trees offer it.
-    const { l, c, s } = trees.entries?.(path) ?? { l: trees.local(path), c: trees.cloud(path), s: trees.synced(path) };
-    const derived = derivedEntry(l, c);
-    synced.entry.push(derived !== undefined && sameSynced(derived, s as SyncedEntry) ? 0 : (s as SyncedEntry));
-  }
-  return { local: { ...local, kind: kinds }, cloud: { ...cloud, kind: ckinds }, synced };
+type EncodedTrees = Pick<EncodedTask, 'paths' | 'local' | 'cloud' | 'synced'>;
+
+function encodeTrees(trees: Trees): EncodedTrees {
+  const paths: EncodedPaths = { cut: [], rest: [] };
+  const local: Omit<EncodedLocal, 'kind'> = { size: [], mtimeNs: [], fileId: [], hash: [] };
+  const cloud: Omit<EncodedCloud, 'kind'> = { size: [], id: [], version: [], hash: [] };
+  const synced: (0 | SyncedEntry)[] = [];
+  const lkinds: string[] = [];
+  const ckinds: string[] = [];
+  const skinds: string[] = [];
+  let prev = '';
+  // One walk of every path in canonical order: each tree's entries come out in that order too.
+  trees.forEachEntry((path, l, c, s) => {
+    const max = Math.min(prev.length, path.length);
+    let cut = 0;
+    while (cut < max && prev.charCodeAt(cut) === path.charCodeAt(cut)) cut += 1;
+    paths.cut.push(cut);
+    paths.rest.push(cut === 0 ? path : path.slice(cut));
+    prev = path;
+    lkinds.push(l === undefined ? '-' : kindChar(l.kind));
+    if (l !== undefined) {
+      if (l.hash !== undefined) local.hash.push([local.size.length, l.hash]);
+      local.size.push(l.size);
+      local.mtimeNs.push(l.mtimeNs);
+      local.fileId.push(l.fileId);
+    }
+    ckinds.push(c === undefined ? '-' : kindChar(c.kind));
+    if (c !== undefined) {
+      if (c.hash !== undefined) cloud.hash.push([cloud.size.length, c.hash]);
+      cloud.size.push(c.size);
+      cloud.id.push(c.id);
+      cloud.version.push(c.version);
+    }
+    skinds.push(s === undefined ? '-' : kindChar(s.kind));
+    if (s !== undefined) {
+      const derived = derivedEntry(l, c);
+      synced.push(derived !== undefined && sameSynced(derived, s) ? 0 : s);
+    }
+  });
+  return {
+    paths,
+    local: { kind: lkinds.join(''), size: local.size, mtimeNs: local.mtimeNs, fileId: local.fileId, hash: local.hash },
+    cloud: { kind: ckinds.join(''), size: cloud.size, id: cloud.id, version: cloud.version, hash: cloud.hash },
+    synced: { kind: skinds.join(''), entry: synced },
+  };
 }
 
-function decodeTrees(trees: Trees, e: Pick<EncodedTask, 'local' | 'cloud' | 'synced'>): void {
-  const hashes = (list: [number, string][]): Map<number, string> => new Map(list);
-  const lh = hashes(e.local.hash);
-  trees.applyLocal(
-    e.local.path.map((path, i): LocalChange => {
-      const meta = { kind: charKind(e.local.kind[i] as string), size: e.local.size[i] as number, mtimeNs: e.local.mtimeNs[i] as string, fileId: e.local.fileId[i] as string };
-      const hash = lh.get(i);
-      return { path, meta: hash === undefined ? meta : { ...meta, hash } };
-    }),
-  );
-  const ch = hashes(e.cloud.hash);
-  trees.applyCloud(
-    e.cloud.path.map((path, i): CloudChange => {
-      const meta = { kind: charKind(e.cloud.kind[i] as string), id: e.cloud.id[i] as string, version: e.cloud.version[i] as string, size: e.cloud.size[i] as number };
-      const hash = ch.get(i);
-      return { path, meta: hash === undefined ? meta : { ...meta, hash } };
-    }),
-  );
+function decodeTrees(trees: Trees, e: EncodedTrees): void {
+  const n = e.paths.cut.length;
+  if (e.paths.rest.length !== n || e.local.kind.length !== n || e.cloud.kind.length !== n || e.synced.kind.length !== n) {
+    throw new Error('assertion failed: a saved file-status state whose columns differ in length');
+  }
+  const lh = new Map(e.local.hash);
+  const ch = new Map(e.cloud.hash);
+  const local: LocalChange[] = [];
+  const cloud: CloudChange[] = [];
+  const synced: [string, 0 | SyncedEntry][] = [];
+  let prev = '';
+  for (let i = 0; i < n; i++) {
+    const cut = e.paths.cut[i] as number;
+    const path = cut === 0 ? (e.paths.rest[i] as string) : prev.slice(0, cut) + (e.paths.rest[i] as string);
+    prev = path;
+    const lk = e.local.kind[i] as string;
+    if (lk !== '-') {
+      const j = local.length;
+      const meta = { kind: charKind(lk), size: e.local.size[j] as number, mtimeNs: e.local.mtimeNs[j] as string, fileId: e.local.fileId[j] as string };
+      const hash = lh.get(j);
+      local.push({ path, meta: hash === undefined ? meta : { ...meta, hash } });
+    }
+    const ck = e.cloud.kind[i] as string;
+    if (ck !== '-') {
+      const j = cloud.length;
+      const meta = { kind: charKind(ck), id: e.cloud.id[j] as string, version: e.cloud.version[j] as string, size: e.cloud.size[j] as number };
+      const hash = ch.get(j);
+      cloud.push({ path, meta: hash === undefined ? meta : { ...meta, hash } });
+    }
+    if (e.synced.kind[i] !== '-') synced.push([path, e.synced.entry[synced.length] as 0 | SyncedEntry]);
+  }
+  trees.applyLocal(local);
+  trees.applyCloud(cloud);
   trees.applySynced(
-    e.synced.path.map((path, i): SyncedChange => {
-      const saved = e.synced.entry[i];
+    synced.map(([path, saved]): SyncedChange => {
       const entry = saved === 0 ? derivedEntry(trees.local(path), trees.cloud(path)) : saved;
       if (entry === undefined) throw new Error(`assertion failed: the saved synced entry of ${path} derives from entries that are not there`);
       return { path, entry };
@@ -194,8 +229,8 @@ function newTask(mode: SyncMode): TaskFiles {
 /** The file status projection. */
 export const fileStatusProjection: PersistedProjection<FileStatusState> = {
   name: 'file-status',
-  // 2: the trees are saved column by column (ADR 0074).
-  version: 2,
+  // 2: the trees are saved column by column (ADR 0074). 3: every path once, front-coded (ADR 0074).
+  version: 3,
   handles: new Set(HANDLES),
   initial: () => ({ tasks: new Map() }),
   apply: (state, stored) => {

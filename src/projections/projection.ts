@@ -32,9 +32,18 @@ export function isEvent<T extends EventType>(e: StoredEvent, type: T): e is Stor
   return e.event.type === type;
 }
 
+// The last stream asked about and its task id: a log's events come in runs of one stream, and each
+// projection asks for every event (a cache of a pure function, so the function stays pure).
+let lastStream = '';
+let lastTaskId: string | null = null;
+
 /** The task id of a `task:<id>` stream, or null for other streams. */
 export function taskIdOfStream(stream: string): string | null {
-  return stream.startsWith('task:') ? stream.slice('task:'.length) : null;
+  if (stream !== lastStream) {
+    lastTaskId = stream.startsWith('task:') ? stream.slice('task:'.length) : null;
+    lastStream = stream;
+  }
+  return lastTaskId;
 }
 
 /**

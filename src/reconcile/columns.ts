@@ -155,8 +155,14 @@ export class PathTable {
 
   /** The slot of `path`, created (with its ancestors) when new. */
   intern(path: string): number {
+    // An outcome names one path for several trees (cloud, then synced): the last path found first.
+    if (path === this.lastPath) return this.lastSlot;
     const known = this.index.get(path);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.lastPath = path;
+      this.lastSlot = known;
+      return known;
+    }
     const cut = path.lastIndexOf('/');
     const parentSlot = cut < 0 ? 0 : this.intern(path.slice(0, cut));
     const slot = this.paths.length;

@@ -347,6 +347,74 @@ describe('trees (folds of events)', () => {
     });
   });
 
+  describe('writes compare the stored entry in the columns (ADR 0074)', () => {
+    const H2 = 'b'.repeat(64);
+    const hashes = [undefined, 'a'.repeat(64), H2, 'h1', 'h2'];
+    const localArb = fc.record({ kind: fc.constantFrom('file' as const, 'dir' as const), size: fc.constantFrom(0, 1, 2 ** 40), mtimeNs: fc.constantFrom('1', '2', '1764645000123456789', '1764645000123456788', ''), fileId: fc.constantFrom('2049:1', '2049:2', '2049:01', 'x', ''), hash: fc.constantFrom(...hashes) });
+    const cloudArb = fc.record({ kind: fc.constantFrom('file' as const, 'dir' as const), size: fc.constantFrom(0, 1, 2 ** 40), id: fc.constantFrom('c1', 'c2', 'c01', ''), version: fc.constantFrom('1', '2', '01', '1764645000123456789'), hash: fc.constantFrom(...hashes) });
+    const drop = <T extends { hash: string | undefined }>(m: T): T => {
+      if (m.hash !== undefined) return m;
+      const { hash: _, ...rest } = m;
+      return rest as T;
+    };
+
+    it('a write marks its path dirty exactly when the new entry differs from the stored one, local and cloud', () => {
+      fc.assert(
+        fc.property(fc.option(localArb, { nil: null }), localArb, fc.option(cloudArb, { nil: null }), cloudArb, (l0, l1, c0, c1) => {
+          const t = createTrees();
+          if (l0 !== null) t.applyLocal([{ path: 'p', meta: drop(l0) as LocalMeta }]);
+          if (c0 !== null) t.applyCloud([{ path: 'p', meta: drop(c0) as CloudMeta }]);
+          t.takeDirty();
+          const before = { l: t.local('p'), c: t.cloud('p') };
+          t.applyLocal([{ path: 'p', meta: drop(l1) as LocalMeta }]);
+          expect(t.takeDirty().length > 0).toBe(JSON.stringify(before.l) !== JSON.stringify(t.local('p')) || before.l === undefined);
+          expect(t.local('p')).toEqual(drop(l1));
+          t.applyCloud([{ path: 'p', meta: drop(c1) as CloudMeta }]);
+          expect(t.takeDirty().length > 0).toBe(JSON.stringify(before.c) !== JSON.stringify(t.cloud('p')) || before.c === undefined);
+          expect(t.cloud('p')).toEqual(drop(c1));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('the removal of a path no tree holds takes no slot: the saved trees do not grow', () => {
+      const t = createTrees();
+      t.applyLocal([{ path: 'a/f', meta: file('2049:1') }]);
+      t.applyCloud([{ path: 'a/f', meta: item('c1') }]);
+      t.takeDirty();
+      const size = (): number => {
+        const w = new SnapshotWriter();
+        t.save(w);
+        return w.bytes().byteLength;
+      };
+      const before = size();
+      for (let i = 0; i < 100; i++) {
+        t.applyLocal([{ path: `tmp/${i}.tmp`, meta: null }]);
+        t.applyCloud([{ path: `gone/${i}`, meta: null }]);
+      }
+      expect(t.dirty()).toEqual([]);
+      expect(size()).toBe(before);
+      // A removal of a path that is held still removes it, and what is below it.
+      t.applyLocal([{ path: 'a', meta: null }]);
+      expect(t.local('a/f')).toBeUndefined();
+      expect(t.cloud('a/f')).toEqual(item('c1'));
+    });
+  });
+
+  it('forEachEntry walks every path any tree holds, in canonical order, with the entries entries() gives', () => {
+    const t = createTrees();
+    t.applyLocal([{ path: 'a', meta: dir('d1') }, { path: 'a/x', meta: file('f1') }, { path: 'a-b', meta: file('f2') }, { path: 'only-local', meta: file('f3', '1', 1, 'e'.repeat(64)) }]);
+    t.applyCloud([{ path: 'a', meta: { kind: 'dir', id: 'c0', version: '1', size: 0 } }, { path: 'a/x', meta: item('c1') }, { path: 'z/only-cloud', meta: item('c2') }]);
+    t.applySynced([{ path: 'a/x', entry: { kind: 'file', size: 1, fileId: 'f1', mtimeNs: '1', cloudId: 'c1', cloudVersion: '1' } }, { path: 'gone', entry: { kind: 'file', size: 3, cloudId: 'c9', cloudVersion: '2' } }]);
+    t.applyLocal([{ path: 'tmp', meta: null }]);
+    const seen: [string, unknown][] = [];
+    t.forEachEntry((path, l, c, s) => seen.push([path, { l, c, s }]));
+    const all = [...new Set([...t.paths('local'), ...t.paths('cloud'), ...t.paths('synced')])].sort(compareRelPaths);
+    expect(seen.map(([p]) => p)).toEqual(all);
+    expect(all).toEqual(['a', 'a/x', 'a-b', 'gone', 'only-local', 'z/only-cloud']);
+    for (const [path, e] of seen) expect(e).toEqual(t.entries?.(path));
+  });
+
   describe('scanMarks (what one scan saw)', () => {
     const f = (id: string): LocalMeta => file(id, '1', 1, 'h');
 

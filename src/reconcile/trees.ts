@@ -66,6 +66,12 @@ export interface Trees extends TreeView {
   takeDirty(): RelPath[];
   /** Every path `tree` holds, canonical order (tests and the simulation; O(n)). */
   paths(tree: TreeName): RelPath[];
+  /**
+   * Calls `fn` with every path any tree holds and its three entries (as {@link TreeView.entries}
+   * gives them), in canonical order: one sort and no lookup by path, for a whole-state encoding
+   * (the file-status view, ADR 0074). O(n log n).
+   */
+  forEachEntry(fn: (path: RelPath, l: LocalMeta | undefined, c: CloudMeta | undefined, s: SyncedEntry | undefined) => void): void;
   /** Number of entries `tree` holds. */
   count(tree: TreeName): number;
   /** `inSync` computed afresh from the columns, not read from the recorded sync state (tests). */
@@ -264,16 +270,19 @@ function makeTrees(from: SnapshotReader | null): Trees {
     syncState.set(slot, computeInSync(slot) ? 1 : 0);
     dirtySlots.add(slot);
   };
-  const sameLocal = (a: LocalMeta, b: LocalMeta): boolean => a.kind === b.kind && a.size === b.size && a.mtimeNs === b.mtimeNs && a.fileId === b.fileId && a.hash === b.hash;
-  const sameCloud = (a: CloudMeta, b: CloudMeta): boolean => a.kind === b.kind && a.size === b.size && a.id === b.id && a.version === b.version && a.hash === b.hash;
+  // Whether the entry stored at `slot` equals `meta`, field by field, compared in the columns: no
+  // meta and no string is built for the usual answer (ADR 0074).
+  const hashHolds = (column: HashColumn, slot: number, hash: string | undefined): boolean =>
+    hash === undefined ? !column.has(slot) : column.has(slot) && column.get(slot) === hash;
+  const localHolds = (slot: number, meta: LocalMeta): boolean =>
+    lKind.get(slot) === KIND_CODE[meta.kind] && lSize.get(slot) === meta.size && lMtime.equals(slot, meta.mtimeNs) && lFileId.equals(slot, meta.fileId) && hashHolds(lHash, slot, meta.hash);
+  const cloudHolds = (slot: number, meta: CloudMeta): boolean =>
+    cKind.get(slot) === KIND_CODE[meta.kind] && cSize.get(slot) === meta.size && cId.equals(slot, meta.id) && cVersion.equals(slot, meta.version) && hashHolds(cHash, slot, meta.hash);
 
   const writeLocal = (slot: number, meta: LocalMeta | null): void => {
     const before = lKind.get(slot);
     // A rescan reporting what is already known changes nothing and plans nothing.
-    if (meta !== null && before !== 0) {
-      const now = readLocal(slot);
-      if (now !== undefined && sameLocal(now, meta)) return;
-    }
+    if (meta !== null && before !== 0 && localHolds(slot, meta)) return;
     if (before !== 0) unshare(slot);
     if (meta === null) {
       if (before === 0) return;
@@ -295,10 +304,7 @@ function makeTrees(from: SnapshotReader | null): Trees {
 
   const writeCloud = (slot: number, meta: CloudMeta | null): void => {
     const before = cKind.get(slot);
-    if (meta !== null && before !== 0) {
-      const now = readCloud(slot);
-      if (now !== undefined && sameCloud(now, meta)) return;
-    }
+    if (meta !== null && before !== 0 && cloudHolds(slot, meta)) return;
     if (before !== 0) unshare(slot);
     if (idIndex !== null && before !== 0) {
       const old = cId.get(slot);
@@ -354,16 +360,21 @@ function makeTrees(from: SnapshotReader | null): Trees {
     });
   };
 
+  // The removal of a path no tree ever held changes nothing (nothing can be below it either): it
+  // takes no slot, so a stream of short-lived files seen only as gone leaves no trace (ADR 0074).
+  const slotFor = (path: RelPath, meta: unknown): number | undefined => (meta === null ? table.slotOf(path) : table.intern(path));
   const applyLocal = (changes: readonly LocalChange[]): void => {
     for (const change of changes) {
-      const slot = table.intern(change.path);
+      const slot = slotFor(change.path, change.meta);
+      if (slot === undefined) continue;
       if (change.meta === null || change.meta.kind === 'file') removeBelow(slot, lKind, (s) => { writeLocal(s, null); });
       writeLocal(slot, change.meta);
     }
   };
   const applyCloud = (changes: readonly CloudChange[]): void => {
     for (const change of changes) {
-      const slot = table.intern(change.path);
+      const slot = slotFor(change.path, change.meta);
+      if (slot === undefined) continue;
       if (change.meta === null || change.meta.kind === 'file') removeBelow(slot, cKind, (s) => { writeCloud(s, null); });
       writeCloud(slot, change.meta);
     }
@@ -495,6 +506,22 @@ function makeTrees(from: SnapshotReader | null): Trees {
       const out: number[] = [];
       for (let s = 1; s < table.size; s++) if (kinds.get(s) !== 0) out.push(s);
       return sortPaths(out);
+    },
+    forEachEntry: (fn) => {
+      const keyed: [string, number][] = [];
+      for (let slot = 1; slot < table.size; slot++) {
+        if (lKind.get(slot) === 0 && cKind.get(slot) === 0 && sKind.get(slot) === 0) continue;
+        const p = table.pathOf(slot);
+        // The key of sortRelPaths: with '/' as NUL, which no name holds, string order is segment order.
+        keyed.push([p.includes('/') ? p.replaceAll('/', '\u0000') : p, slot]);
+      }
+      keyed.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      for (const [, slot] of keyed) {
+        const l = readLocal(slot);
+        const c = readCloud(slot);
+        const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
+        fn(table.pathOf(slot), l, c, s);
+      }
     },
     count: (tree) => counts[tree],
     inSyncFromColumns: (path) => {
