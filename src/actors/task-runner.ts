@@ -732,7 +732,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     const partials = new Set<RelPath>();
     for (const id of chosen) {
       const o = open.get(id) ?? failedActions.get(id);
-      if (o !== undefined) paths.push(...touchedPaths(o.action));
+      if (o !== undefined) paths.push(...retryPaths(trees, o.action));
       if (open.has(id)) abandoned.push({ type: 'ActionAbandoned', v: 1, actionId: id, why });
       if (o?.action.op === 'download') partials.add(parentOf(o.action.path));
       failedActions.delete(id);
@@ -868,6 +868,30 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
  * Every path an action may have left changed or stale: both ends of a move. A move that failed or
  * was cut short by a crash leaves its source as it was, and nothing else would plan it again.
  */
+/**
+ * The paths an action is planned again from when it is retried or re-verified: its own, and for a
+ * move every path below either end on any tree. The planner pairs a moved folder's children with
+ * their new places by identity among the dirty paths; retrying the folder's move from its two paths
+ * alone took a child that moved with it in the cloud for gone, and deleted it (property seed
+ * 109724372).
+ */
+function retryPaths(trees: Trees, action: Action): RelPath[] {
+  const own = touchedPaths(action);
+  if (action.op !== 'local-move' && action.op !== 'cloud-move' && action.op !== 'conflict-rename') return own;
+  const out = new Set<RelPath>();
+  const walk = (tree: 'local' | 'cloud' | 'synced', p: RelPath): void => {
+    for (const child of trees.children(tree, p)) {
+      out.add(child);
+      walk(tree, child);
+    }
+  };
+  for (const root of own) {
+    out.add(root);
+    for (const tree of ['local', 'cloud', 'synced'] as const) walk(tree, root);
+  }
+  return [...out];
+}
+
 function touchedPaths(action: Action): RelPath[] {
   const to = actionPath(action);
   return action.op === 'local-move' || action.op === 'cloud-move' || action.op === 'conflict-rename' ? [action.from, to] : [to];
