@@ -11,7 +11,7 @@ import type { PlanMade } from '../events/types.js';
 import { unreachable } from '../lib/assert.js';
 import type { TreeView } from './trees.js';
 import { conflictPath } from './conflict-name.js';
-import { sortRelPaths } from './columns.js';
+import { compareSegments, sortByRelPath } from './columns.js';
 
 /** Everything the planner reads. */
 export interface PlanInput {
@@ -153,6 +153,37 @@ function rewrite(moves: ReadonlyMap<RelPath, RelPath>, path: RelPath): RelPath {
 }
 
 /**
+ * A set whose additions are queued in an array until it is first asked anything: a plan adds every
+ * created and every final path, and most incremental plans (files changed in place) never ask
+ * (ADR 0011). Answers, and iterates in insertion order, exactly like a `Set`.
+ */
+class LazySet<T> {
+  private queued: T[] = [];
+  private set: Set<T> | null = null;
+
+  add(x: T): void {
+    if (this.set === null) this.queued.push(x);
+    else this.set.add(x);
+  }
+
+  private live(): Set<T> {
+    if (this.set === null) {
+      this.set = new Set(this.queued);
+      this.queued = [];
+    }
+    return this.set;
+  }
+
+  has(x: T): boolean {
+    return this.live().has(x);
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    return this.live()[Symbol.iterator]();
+  }
+}
+
+/**
  * Plans the actions that bring the two sides into agreement (two-way) or back the local side up
  * (upload), for the dirty paths only. Same inputs in any order give the same output.
  *
@@ -170,13 +201,20 @@ export function planActions(input: PlanInput): Plan {
     readonly c: CloudMeta | undefined;
     readonly s: SyncedEntry | undefined;
   }
-  const entries = new Map<RelPath, Entries>();
   const read = trees.entries === undefined ? (p: RelPath): Entries => ({ l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) }) : trees.entries.bind(trees);
+  // Built on first use, seeded with the candidates' entries (read once, below): most incremental
+  // plans (files changed in place) never read a path twice, and a map of every candidate path
+  // cost them two lookups and an insertion each (ADR 0011).
+  let memo: Map<RelPath, Entries> | null = null;
   const at = (p: RelPath): Entries => {
-    let e = entries.get(p);
+    if (memo === null) {
+      memo = new Map();
+      for (let i = 0; i < cands.length; i++) memo.set(cands[i] as RelPath, candEntries[i] as Entries);
+    }
+    let e = memo.get(p);
     if (e === undefined) {
       e = read(p);
-      entries.set(p, e);
+      memo.set(p, e);
     }
     return e;
   };
@@ -191,19 +229,44 @@ export function planActions(input: PlanInput): Plan {
   // The gitignore engine is built only when user patterns need it.
   const filter = builtInOnly === null ? createPathFilter(options.filters) : null;
   const ignores = (p: RelPath, kind: EntryKind): boolean => (filter !== null ? filter.ignores(p, kind, 0) : builtInOnly !== null && builtInOnly(p));
-  const ignored = (p: RelPath): boolean => {
-    const { l, c, s } = at(p);
+  const ignoredEntries = (p: RelPath, { l, c, s }: Entries): boolean => {
     // Unrolled over the three entries (no array per path).
     if (maxSize !== null && ((l !== undefined && l.kind === 'file' && l.size > maxSize) || (c !== undefined && c.kind === 'file' && c.size > maxSize) || (s !== undefined && s.kind === 'file' && s.size > maxSize))) return true;
     const file = l?.kind === 'file' || c?.kind === 'file' || s?.kind === 'file';
     const dir = l?.kind === 'dir' || c?.kind === 'dir' || s?.kind === 'dir';
     return (file && ignores(p, 'file')) || (dir && ignores(p, 'dir'));
   };
-  const seen = new Set<RelPath>();
-  for (const p of input.dirty) if (p !== '' && !seen.has(p) && !trees.inSync(p) && !ignored(p)) seen.add(p);
-  const cands = sortRelPaths([...seen]);
+  const ignored = (p: RelPath): boolean => ignoredEntries(p, at(p));
+  // Each dirty path is read once here (a repeated one again: same result), sorted with its entries
+  // by index, and repeats dropped as neighbours: no set and no map keyed by path (ADR 0011).
+  const pickedPaths: RelPath[] = [];
+  const pickedEntries: Entries[] = [];
+  for (const p of input.dirty) {
+    if (p === '' || trees.inSync(p)) continue;
+    const e = read(p);
+    if (ignoredEntries(p, e)) continue;
+    pickedPaths.push(p);
+    pickedEntries.push(e);
+  }
+  const order = sortByRelPath(
+    pickedPaths.map((_, i) => i),
+    (i) => pickedPaths[i] as RelPath,
+  );
+  const cands: RelPath[] = [];
   // Each candidate's entries, read once: the loops below index these instead of looking paths up.
-  const candEntries = cands.map(at);
+  const candEntries: Entries[] = [];
+  for (const i of order) {
+    const p = pickedPaths[i] as RelPath;
+    if (cands.length > 0 && cands[cands.length - 1] === p) continue;
+    cands.push(p);
+    candEntries.push(pickedEntries[i] as Entries);
+  }
+  // The candidate paths as a set, built on first use (only a new folder's check asks).
+  let candSet: Set<RelPath> | null = null;
+  const isCandidate = (p: RelPath): boolean => {
+    candSet ??= new Set(cands);
+    return candSet.has(p);
+  };
   // Whether any candidate is a folder on some tree: only then can a candidate be an ancestor of another path.
   const candidateDirs = candEntries.some((e) => e.l?.kind === 'dir' || e.c?.kind === 'dir' || e.s?.kind === 'dir');
 
@@ -251,7 +314,7 @@ export function planActions(input: PlanInput): Plan {
   const late: Action[] = [];
   const plannedMoves: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const plannedMovesInv: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
-  const creates: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  const creates: Record<Side, LazySet<RelPath>> = { local: new LazySet(), cloud: new LazySet() };
   // The strict ancestors of `creates`, built on first use (only a kept-alive folder check needs
   // them), then kept up to date.
   let createAnc: Record<Side, Set<RelPath>> | null = null;
@@ -515,7 +578,7 @@ export function planActions(input: PlanInput): Plan {
    */
   const freshAncestor = (side: Side, q: RelPath): void => {
     // A new entry is a changed path: anything not dirty is not new.
-    if (!seen.has(q)) return;
+    if (!isCandidate(q)) return;
     const e = at(q);
     const here = side === 'local' ? e.l : e.c;
     if (here === undefined) return;
@@ -531,7 +594,7 @@ export function planActions(input: PlanInput): Plan {
   // Upload-mode new versions whose cloud path is final only after the new entries are handled.
   const afterFresh: (() => void)[] = [];
   const conflictPolicy = options.conflicts;
-  const ends = new Set<RelPath>();
+  const ends = new LazySet<RelPath>();
   const decide = (it: Item): void => {
     if (it.state !== 'new') return;
     it.state = 'busy';
@@ -1021,7 +1084,30 @@ function actionKey(a: Action): RelPath {
   }
 }
 
+/** The order `sortActions` gives, compared in place (no key built): rank, path, op, then the whole action. */
+function compareActions(x: Action, y: Action): number {
+  const r = RANK[x.op] - RANK[y.op];
+  if (r !== 0) return r;
+  const xk = actionKey(x);
+  const yk = actionKey(y);
+  const k = x.op === 'conflict-rename' ? childrenFirstPaths(xk, yk) : compareSegments(xk, yk);
+  return k || cmpStr(x.op, y.op) || cmpStr(JSON.stringify(x), JSON.stringify(y));
+}
+
+/** {@link childrenFirst} over the paths themselves. */
+function childrenFirstPaths(x: RelPath, y: RelPath): number {
+  if (y.length > x.length && y.charCodeAt(x.length) === 47 && y.startsWith(x)) return 1;
+  if (x.length > y.length && x.charCodeAt(y.length) === 47 && x.startsWith(y)) return -1;
+  return compareSegments(x, y);
+}
+
 function sortActions(list: readonly Action[]): Action[] {
+  // Most lists are built in canonical order already (each candidate's actions, candidates in
+  // order): one pass that finds every neighbouring pair in order returns them as they are, with no
+  // sort key built (ADR 0011). A tie compares the whole actions, so equal actions are identical.
+  let ordered = true;
+  for (let i = 1; i < list.length && ordered; i++) ordered = compareActions(list[i - 1] as Action, list[i] as Action) <= 0;
+  if (ordered) return list.slice();
   // The rank is read once per action, not twice per comparison.
   const keyed = list.map((a) => ({ a, r: RANK[a.op], k: actionKey(a).replaceAll('/', '\u0000') }));
   keyed.sort((x, y) => x.r - y.r || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
