@@ -11,7 +11,7 @@ import type { PlanMade } from '../events/types.js';
 import { unreachable } from '../lib/assert.js';
 import type { TreeView } from './trees.js';
 import { conflictPath } from './conflict-name.js';
-import { sortRelPaths } from './columns.js';
+import { compareSegments, sortByRelPath } from './columns.js';
 
 /** Everything the planner reads. */
 export interface PlanInput {
@@ -62,6 +62,15 @@ const PLAIN_PATH = /^(?!(?:.*\/)?\.\.?(?:\/|$))(?:[\x20-\x2e\x30-\x7e]{1,255}\/)
  */
 export function builtInMatcher(filters: TaskOptions['filters']): ((path: RelPath) => boolean) | null {
   if (filters.include.length > 0 || filters.exclude.length > 0) return null;
+  // One matcher for the process: it depends on the built-in list only, and a function that lives
+  // across plans keeps its compiled code (a plan's own closures are compiled again each plan).
+  if (builtIn === undefined) builtIn = makeBuiltInMatcher();
+  return builtIn;
+}
+
+let builtIn: ((path: RelPath) => boolean) | null | undefined;
+
+function makeBuiltInMatcher(): ((path: RelPath) => boolean) | null {
   if (!BUILT_IN_IGNORES.every((p) => /^[^/\\[\]!?]+$/.test(p) && !p.includes('**'))) return null;
   const glob = (p: string): string => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
   // No glob part matches '/', so a match between two segment boundaries is a whole segment:
@@ -74,6 +83,75 @@ export function builtInMatcher(filters: TaskOptions['filters']): ((path: RelPath
 export const WINDOWS_PATH_LIMIT = 260;
 
 type Content = 'gone' | 'same' | 'changed';
+
+/** The three entries at one path. */
+interface Entries {
+  readonly l: LocalMeta | undefined;
+  readonly c: CloudMeta | undefined;
+  readonly s: SyncedEntry | undefined;
+}
+
+/** What the candidates' filter needs (the task's filters, resolved once a plan). */
+interface IgnoreRules {
+  readonly maxSize: number | null;
+  readonly builtIn: ((path: RelPath) => boolean) | null;
+  readonly filter: { ignores(path: RelPath, kind: EntryKind, size: number): boolean } | null;
+}
+
+function ignoresPath(rules: IgnoreRules, p: RelPath, kind: EntryKind): boolean {
+  return rules.filter !== null ? rules.filter.ignores(p, kind, 0) : rules.builtIn !== null && rules.builtIn(p);
+}
+
+/** Whether the filters ignore `p` on any side, given its entries `e`. */
+function ignoredEntries(rules: IgnoreRules, p: RelPath, e: Entries): boolean {
+  const { l, c, s } = e;
+  const maxSize = rules.maxSize;
+  // Unrolled over the three entries (no array per path).
+  if (maxSize !== null && ((l !== undefined && l.kind === 'file' && l.size > maxSize) || (c !== undefined && c.kind === 'file' && c.size > maxSize) || (s !== undefined && s.kind === 'file' && s.size > maxSize))) return true;
+  const file = l?.kind === 'file' || c?.kind === 'file' || s?.kind === 'file';
+  const dir = l?.kind === 'dir' || c?.kind === 'dir' || s?.kind === 'dir';
+  return (file && ignoresPath(rules, p, 'file')) || (dir && ignoresPath(rules, p, 'dir'));
+}
+
+interface Picked {
+  readonly p: RelPath;
+  readonly e: Entries;
+}
+const pickedPath = (x: Picked): RelPath => x.p;
+
+/**
+ * The candidates of a plan: the dirty paths not in sync and not ignored, each read once (a
+ * repeated one again: the same result), in canonical order, repeats dropped as neighbours; no set
+ * and no map keyed by path. The per-path loops of a plan live in functions of this module, not in
+ * closures made by each plan: their compiled code then serves every plan (a plan's closures are
+ * compiled again each plan, while the first thousands of paths run unoptimized) (ADR 0011).
+ */
+function pickCandidates(trees: TreeView, dirty: Iterable<RelPath>, rules: IgnoreRules): { cands: RelPath[]; candEntries: Entries[] } {
+  const picked: Picked[] = [];
+  for (const p of dirty) {
+    if (p === '' || trees.inSync(p)) continue;
+    const e = trees.entries === undefined ? { l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) } : trees.entries(p);
+    if (ignoredEntries(rules, p, e)) continue;
+    picked.push({ p, e });
+  }
+  sortByRelPath(picked, pickedPath);
+  const cands: RelPath[] = [];
+  const candEntries: Entries[] = [];
+  let last: RelPath | null = null;
+  for (const x of picked) {
+    if (x.p === last) continue;
+    last = x.p;
+    cands.push(x.p);
+    candEntries.push(x.e);
+  }
+  return { cands, candEntries };
+}
+
+/** Whether any of `entries` is a folder on some tree. */
+function anyDir(entries: readonly Entries[]): boolean {
+  for (const e of entries) if (e.l?.kind === 'dir' || e.c?.kind === 'dir' || e.s?.kind === 'dir') return true;
+  return false;
+}
 
 interface Item {
   readonly a: RelPath;
@@ -153,61 +231,46 @@ function rewrite(moves: ReadonlyMap<RelPath, RelPath>, path: RelPath): RelPath {
 }
 
 /**
- * Plans the actions that bring the two sides into agreement (two-way) or back the local side up
- * (upload), for the dirty paths only. Same inputs in any order give the same output.
- *
- * @example
- * const plan = planActions({ trees, dirty: trees.takeDirty(), mode: 'two-way', options: DEFAULT_OPTIONS, terminal: 'laptop', now });
+ * A set whose additions are queued in an array until it is first asked anything: a plan adds every
+ * created and every final path, and most incremental plans (files changed in place) never ask
+ * (ADR 0011). Answers, and iterates in insertion order, exactly like a `Set`.
  */
-export function planActions(input: PlanInput): Plan {
-  const { trees, mode, options } = input;
-  const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
-  const upload = mode === 'upload';
+class LazySet<T> {
+  private queued: T[] = [];
+  private set: Set<T> | null = null;
 
-  // Reads are memoized for the plan: each path's three entries are decoded once, with one lookup.
-  interface Entries {
-    readonly l: LocalMeta | undefined;
-    readonly c: CloudMeta | undefined;
-    readonly s: SyncedEntry | undefined;
+  add(x: T): void {
+    if (this.set === null) this.queued.push(x);
+    else this.set.add(x);
   }
-  const entries = new Map<RelPath, Entries>();
-  const read = trees.entries === undefined ? (p: RelPath): Entries => ({ l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) }) : trees.entries.bind(trees);
-  const at = (p: RelPath): Entries => {
-    let e = entries.get(p);
-    if (e === undefined) {
-      e = read(p);
-      entries.set(p, e);
+
+  private live(): Set<T> {
+    if (this.set === null) {
+      this.set = new Set(this.queued);
+      this.queued = [];
     }
-    return e;
-  };
-  const getL = (p: RelPath): LocalMeta | undefined => at(p).l;
-  const getC = (p: RelPath): CloudMeta | undefined => at(p).c;
-  const getS = (p: RelPath): SyncedEntry | undefined => at(p).s;
+    return this.set;
+  }
 
-  // ---- candidates: dirty, not in sync already, not ignored on any side (filters apply
-  // identically to both sides).
-  const maxSize = options.filters.maxFileSize;
-  const builtInOnly = builtInMatcher(options.filters);
-  // The gitignore engine is built only when user patterns need it.
-  const filter = builtInOnly === null ? createPathFilter(options.filters) : null;
-  const ignores = (p: RelPath, kind: EntryKind): boolean => (filter !== null ? filter.ignores(p, kind, 0) : builtInOnly !== null && builtInOnly(p));
-  const ignored = (p: RelPath): boolean => {
-    const { l, c, s } = at(p);
-    // Unrolled over the three entries (no array per path).
-    if (maxSize !== null && ((l !== undefined && l.kind === 'file' && l.size > maxSize) || (c !== undefined && c.kind === 'file' && c.size > maxSize) || (s !== undefined && s.kind === 'file' && s.size > maxSize))) return true;
-    const file = l?.kind === 'file' || c?.kind === 'file' || s?.kind === 'file';
-    const dir = l?.kind === 'dir' || c?.kind === 'dir' || s?.kind === 'dir';
-    return (file && ignores(p, 'file')) || (dir && ignores(p, 'dir'));
-  };
-  const seen = new Set<RelPath>();
-  for (const p of input.dirty) if (p !== '' && !seen.has(p) && !trees.inSync(p) && !ignored(p)) seen.add(p);
-  const cands = sortRelPaths([...seen]);
-  // Each candidate's entries, read once: the loops below index these instead of looking paths up.
-  const candEntries = cands.map(at);
-  // Whether any candidate is a folder on some tree: only then can a candidate be an ancestor of another path.
-  const candidateDirs = candEntries.some((e) => e.l?.kind === 'dir' || e.c?.kind === 'dir' || e.s?.kind === 'dir');
+  has(x: T): boolean {
+    return this.live().has(x);
+  }
 
-  // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
+  [Symbol.iterator](): IterableIterator<T> {
+    return this.live()[Symbol.iterator]();
+  }
+}
+
+/** The moves found among the candidates: local and cloud, each keyed by source and by destination. */
+interface Moves {
+  readonly lm: Map<RelPath, RelPath>;
+  readonly lmInv: Map<RelPath, RelPath>;
+  readonly cm: Map<RelPath, RelPath>;
+  readonly cmInv: Map<RelPath, RelPath>;
+}
+
+/** Move detection by identity among the candidates (both ends of a move are dirty). */
+function detectMoves(cands: readonly RelPath[], candEntries: readonly Entries[], upload: boolean, getS: (p: RelPath) => SyncedEntry | undefined): Moves {
   const goneLocal = new Map<string, RelPath>();
   const goneCloud = new Map<string, RelPath>();
   for (let i = 0; i < cands.length; i++) {
@@ -244,6 +307,138 @@ export function planActions(input: PlanInput): Plan {
       }
     }
   }
+  return { lm, lmInv, cm, cmInv };
+}
+
+/** Appends to `items` the synced entry of each candidate, followed to where each side has it now. */
+function buildItems(
+  items: Item[],
+  cands: readonly RelPath[],
+  candEntries: readonly Entries[],
+  { lm, lmInv, cm, cmInv }: Moves,
+  upload: boolean,
+  trees: TreeView,
+  getL: (p: RelPath) => LocalMeta | undefined,
+  getC: (p: RelPath) => CloudMeta | undefined,
+): void {
+  for (let i = 0; i < cands.length; i++) {
+    const a = cands[i] as RelPath;
+    const e = candEntries[i] as Entries;
+    const s = e.s;
+    if (s === undefined) continue;
+    let lp: RelPath | null = lm.size === 0 ? null : (lm.get(a) ?? null);
+    let l: LocalMeta | null = lp === null ? null : (getL(lp) ?? null);
+    if (lp === null) {
+      const here = e.l;
+      if (here !== undefined && here.kind === s.kind && (lmInv.size === 0 || !lmInv.has(a))) {
+        lp = a;
+        l = here;
+      }
+    }
+    let cp: RelPath | null = cm.size === 0 ? null : (cm.get(a) ?? null);
+    let c: CloudMeta | null = cp === null ? null : (getC(cp) ?? null);
+    if (cp === null) {
+      if (upload) {
+        // Upload mode follows the item this task uploaded, wherever the cloud moved it.
+        const here = e.c;
+        const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
+        const there = where === undefined ? undefined : getC(where);
+        if (where !== undefined && there !== undefined && there.kind === s.kind) {
+          cp = where;
+          c = there;
+        }
+      } else {
+        const here = e.c;
+        if (here !== undefined && here.kind === s.kind && (cmInv.size === 0 || !cmInv.has(a))) {
+          cp = a;
+          c = here;
+        }
+      }
+    }
+    const ls: Content = l === null ? 'gone' : sameLocalContent(l, s) ? 'same' : 'changed';
+    const cs: Content = c === null ? 'gone' : sameCloudContent(c, s) ? 'same' : 'changed';
+    const item: Item = { a, s, lp, l, cp, c, lMoved: lp !== null && lp !== a, cMoved: !upload && cp !== null && cp !== a, ls, cs, keepLocal: l !== null, keepCloud: c !== null, state: 'new', t: a };
+    items.push(item);
+  }
+}
+
+/**
+ * Decides a two-way item the common way, without the plan's closures, when it is a file held on
+ * both sides at its synced path, changed on at most one side, at a plain path (valid as it is):
+ * the caller has checked that nothing can move it (no candidate folder, no move planned, no name
+ * limits but Linux's). Plans exactly what `decideTwoWay` plans for such an item (ADR 0011): its
+ * final path is its path; an upload or a download of the changed side, or nothing. Returns false,
+ * having done nothing, for any other item.
+ */
+function decideInPlace(it: Item, ends: LazySet<RelPath>, creates: Record<Side, LazySet<RelPath>>, late: Action[]): boolean {
+  const { a, s, l, c, ls, cs } = it;
+  if (it.state !== 'new' || s.kind !== 'file' || l === null || c === null || it.lp !== a || it.cp !== a) return false;
+  if (ls === 'changed' && cs === 'changed') return false;
+  const changed = ls === 'changed' || cs === 'changed';
+  if (changed && !PLAIN_PATH.test(a)) return false;
+  ends.add(a);
+  it.t = a;
+  if (ls === 'changed') {
+    creates.cloud.add(a);
+    late.push({ op: 'upload', path: a, local: l, cloudId: c.id, baseVersion: c.version, rule: 'two-way/modify/local' });
+  } else if (cs === 'changed') {
+    creates.local.add(a);
+    late.push({ op: 'download', path: a, cloud: c, expectLocal: l, rule: 'two-way/modify/cloud' });
+  }
+  it.state = 'done';
+  return true;
+}
+
+/**
+ * Plans the actions that bring the two sides into agreement (two-way) or back the local side up
+ * (upload), for the dirty paths only. Same inputs in any order give the same output.
+ *
+ * @example
+ * const plan = planActions({ trees, dirty: trees.takeDirty(), mode: 'two-way', options: DEFAULT_OPTIONS, terminal: 'laptop', now });
+ */
+export function planActions(input: PlanInput): Plan {
+  const { trees, mode, options } = input;
+  const firstSync = input.firstSync ?? (trees.syncedFileCount() === 0 && trees.children('synced', '').length === 0);
+  const upload = mode === 'upload';
+
+  // Reads are memoized for the plan: each path's three entries are decoded once, with one lookup.
+  const read = trees.entries === undefined ? (p: RelPath): Entries => ({ l: trees.local(p), c: trees.cloud(p), s: trees.synced(p) }) : trees.entries.bind(trees);
+  // Paths read again after the candidates' loop (parents, conflict names, move ends); the
+  // candidates' own entries are indexed in `candEntries`. Not seeded with them: most incremental
+  // plans read few other paths, and a map of every candidate path cost each of them a lookup and
+  // an insertion (ADR 0011). A candidate read again here is decoded again: the same values.
+  const memo = new Map<RelPath, Entries>();
+  const at = (p: RelPath): Entries => {
+    let e = memo.get(p);
+    if (e === undefined) {
+      e = read(p);
+      memo.set(p, e);
+    }
+    return e;
+  };
+  const getL = (p: RelPath): LocalMeta | undefined => at(p).l;
+  const getC = (p: RelPath): CloudMeta | undefined => at(p).c;
+  const getS = (p: RelPath): SyncedEntry | undefined => at(p).s;
+
+  // ---- candidates: dirty, not in sync already, not ignored on any side (filters apply
+  // identically to both sides).
+  const builtInOnly = builtInMatcher(options.filters);
+  // The gitignore engine is built only when user patterns need it.
+  const rules: IgnoreRules = { maxSize: options.filters.maxFileSize, builtIn: builtInOnly, filter: builtInOnly === null ? createPathFilter(options.filters) : null };
+  const ignored = (p: RelPath): boolean => ignoredEntries(rules, p, at(p));
+  // Each candidate's entries, read once: the loops below index these instead of looking paths up.
+  const { cands, candEntries } = pickCandidates(trees, input.dirty, rules);
+  // The candidate paths as a set, built on first use (only a new folder's check asks).
+  let candSet: Set<RelPath> | null = null;
+  const isCandidate = (p: RelPath): boolean => {
+    candSet ??= new Set(cands);
+    return candSet.has(p);
+  };
+  // Whether any candidate is a folder on some tree: only then can a candidate be an ancestor of another path.
+  const candidateDirs = anyDir(candEntries);
+
+  // ---- move detection by identity among the dirty paths (both ends of a move are dirty).
+  const { lm, lmInv, cm, cmInv } = detectMoves(cands, candEntries, upload, getS);
 
   // ---- output collections
   const early: Action[] = [];
@@ -251,7 +446,7 @@ export function planActions(input: PlanInput): Plan {
   const late: Action[] = [];
   const plannedMoves: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const plannedMovesInv: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
-  const creates: Record<Side, Set<RelPath>> = { local: new Set(), cloud: new Set() };
+  const creates: Record<Side, LazySet<RelPath>> = { local: new LazySet(), cloud: new LazySet() };
   // The strict ancestors of `creates`, built on first use (only a kept-alive folder check needs
   // them), then kept up to date.
   let createAnc: Record<Side, Set<RelPath>> | null = null;
@@ -448,45 +643,7 @@ export function planActions(input: PlanInput): Plan {
     }
     return bySide[side];
   };
-  for (let i = 0; i < cands.length; i++) {
-    const a = cands[i] as RelPath;
-    const e = candEntries[i] as Entries;
-    const s = e.s;
-    if (s === undefined) continue;
-    let lp: RelPath | null = lm.size === 0 ? null : (lm.get(a) ?? null);
-    let l: LocalMeta | null = lp === null ? null : (getL(lp) ?? null);
-    if (lp === null) {
-      const here = e.l;
-      if (here !== undefined && here.kind === s.kind && (lmInv.size === 0 || !lmInv.has(a))) {
-        lp = a;
-        l = here;
-      }
-    }
-    let cp: RelPath | null = cm.size === 0 ? null : (cm.get(a) ?? null);
-    let c: CloudMeta | null = cp === null ? null : (getC(cp) ?? null);
-    if (cp === null) {
-      if (upload) {
-        // Upload mode follows the item this task uploaded, wherever the cloud moved it.
-        const here = e.c;
-        const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
-        const there = where === undefined ? undefined : getC(where);
-        if (where !== undefined && there !== undefined && there.kind === s.kind) {
-          cp = where;
-          c = there;
-        }
-      } else {
-        const here = e.c;
-        if (here !== undefined && here.kind === s.kind && (cmInv.size === 0 || !cmInv.has(a))) {
-          cp = a;
-          c = here;
-        }
-      }
-    }
-    const ls: Content = l === null ? 'gone' : sameLocalContent(l, s) ? 'same' : 'changed';
-    const cs: Content = c === null ? 'gone' : sameCloudContent(c, s) ? 'same' : 'changed';
-    const item: Item = { a, s, lp, l, cp, c, lMoved: lp !== null && lp !== a, cMoved: !upload && cp !== null && cp !== a, ls, cs, keepLocal: l !== null, keepCloud: c !== null, state: 'new', t: a };
-    items.push(item);
-  }
+  buildItems(items, cands, candEntries, { lm, lmInv, cm, cmInv }, upload, trees, getL, getC);
 
   // The final path of an item depends on the moves planned for its ancestors: decide those first.
   // Set when a final path depends on an item still being decided: the two sides moved items into
@@ -515,7 +672,7 @@ export function planActions(input: PlanInput): Plan {
    */
   const freshAncestor = (side: Side, q: RelPath): void => {
     // A new entry is a changed path: anything not dirty is not new.
-    if (!seen.has(q)) return;
+    if (!isCandidate(q)) return;
     const e = at(q);
     const here = side === 'local' ? e.l : e.c;
     if (here === undefined) return;
@@ -531,7 +688,7 @@ export function planActions(input: PlanInput): Plan {
   // Upload-mode new versions whose cloud path is final only after the new entries are handled.
   const afterFresh: (() => void)[] = [];
   const conflictPolicy = options.conflicts;
-  const ends = new Set<RelPath>();
+  const ends = new LazySet<RelPath>();
   const decide = (it: Item): void => {
     if (it.state !== 'new') return;
     it.state = 'busy';
@@ -780,7 +937,16 @@ export function planActions(input: PlanInput): Plan {
     return false;
   };
 
-  for (const it of items) decide(it);
+  // Most items of an incremental plan are files changed on one side, in place, with nothing moved
+  // around them: decided by a function of this module (its compiled code serves every plan), the
+  // rest by the rules below.
+  const inPlace = !upload && options.pathLimit === 'none' && !candidateDirs;
+  // Read through a call: the set is built inside a closure, which flow analysis does not follow.
+  const createAncBuilt = (): boolean => createAnc !== null;
+  for (const it of items) {
+    if (inPlace && !createAncBuilt() && plannedMoves.local.size === 0 && plannedMoves.cloud.size === 0 && decideInPlace(it, ends, creates, late)) continue;
+    decide(it);
+  }
   // Where synced items end: a fresh entry landing on one of these paths must step aside.
   // Built on first use (only a fresh entry asks), from the items as decided above (every item is
   // decided by now, and only deciding changes `t`, `keepLocal` and `keepCloud`) and `keptFolders`.
@@ -1021,7 +1187,30 @@ function actionKey(a: Action): RelPath {
   }
 }
 
+/** The order `sortActions` gives, compared in place (no key built): rank, path, op, then the whole action. */
+function compareActions(x: Action, y: Action): number {
+  const r = RANK[x.op] - RANK[y.op];
+  if (r !== 0) return r;
+  const xk = actionKey(x);
+  const yk = actionKey(y);
+  const k = x.op === 'conflict-rename' ? childrenFirstPaths(xk, yk) : compareSegments(xk, yk);
+  return k || cmpStr(x.op, y.op) || cmpStr(JSON.stringify(x), JSON.stringify(y));
+}
+
+/** {@link childrenFirst} over the paths themselves. */
+function childrenFirstPaths(x: RelPath, y: RelPath): number {
+  if (y.length > x.length && y.charCodeAt(x.length) === 47 && y.startsWith(x)) return 1;
+  if (x.length > y.length && x.charCodeAt(y.length) === 47 && x.startsWith(y)) return -1;
+  return compareSegments(x, y);
+}
+
 function sortActions(list: readonly Action[]): Action[] {
+  // Most lists are built in canonical order already (each candidate's actions, candidates in
+  // order): one pass that finds every neighbouring pair in order returns them as they are, with no
+  // sort key built (ADR 0011). A tie compares the whole actions, so equal actions are identical.
+  let ordered = true;
+  for (let i = 1; i < list.length && ordered; i++) ordered = compareActions(list[i - 1] as Action, list[i] as Action) <= 0;
+  if (ordered) return list.slice();
   // The rank is read once per action, not twice per comparison.
   const keyed = list.map((a) => ({ a, r: RANK[a.op], k: actionKey(a).replaceAll('/', '\u0000') }));
   keyed.sort((x, y) => x.r - y.r || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { CloudMeta, LocalMeta, SyncedEntry } from '../lib/model.js';
-import { HashColumn, PackedStrings, PathTable, PrefixPool, sortRelPaths } from './columns.js';
+import { compareSegments, HashColumn, PackedStrings, PathTable, PrefixPool, sortByRelPath, sortRelPaths } from './columns.js';
 import { SnapshotFormatError, SnapshotReader, SnapshotWriter } from '../lib/snapshot-codec.js';
 import { createTrees, restoreTrees } from './trees.js';
 import type { Trees } from './trees.js';
@@ -65,6 +65,33 @@ describe('columns', () => {
   it('sortRelPaths sorts like compareRelPaths (segment by segment)', () => {
     const paths = ['a b', 'a/b', 'a', 'a.b/c', 'a/b/c', 'b', 'a-b', ''];
     expect(sortRelPaths([...paths])).toEqual([...paths].sort(compareRelPaths));
+  });
+
+  it('sortRelPaths, sortByRelPath and compareSegments agree with compareRelPaths, for any paths (names with code units below and above "/")', () => {
+    const name = fc.stringMatching(/^[ab.\- 0é~]{1,3}$/);
+    const pathArb = fc.array(name, { minLength: 1, maxLength: 3 }).map((segs) => segs.join('/'));
+    fc.assert(
+      fc.property(fc.array(pathArb, { maxLength: 12 }), (list) => {
+        const expected = [...list].sort(compareRelPaths);
+        expect(sortRelPaths([...list])).toEqual(expected);
+        expect(sortByRelPath(list.map((p) => ({ p })), (x) => x.p).map((x) => x.p)).toEqual(expected);
+        for (const x of list) for (const y of list) expect(Math.sign(compareSegments(x, y)), `${x} vs ${y}`).toBe(Math.sign(compareRelPaths(x, y)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('path table: a hint of the slots asked next never changes an answer, followed or not', () => {
+    const table = new PathTable();
+    const paths = ['a', 'a/b', 'a/c', 'b', 'a/b/d', 'c', 'a/c/e'];
+    const slots = paths.map((p) => table.intern(p));
+    const slotOf = (p: string): number | undefined => (paths.includes(p) ? slots[paths.indexOf(p)] : p === '' ? 0 : undefined);
+    const hinted = ['a/c/e', 'b', 'a', 'c'];
+    const orders = [hinted, ['b', 'a/c/e', 'a', 'c'], ['x', 'a/c/e', 'b', 'a', 'c', 'a/b'], ['a/c/e', 'b', 'y', 'a', 'c', 'a/b/d']];
+    for (const order of orders) {
+      table.expect(hinted.map((p) => slotOf(p) as number));
+      for (const p of order) expect(table.slotOf(p.slice(0, 1) + p.slice(1)), `${order.join(',')}: ${p}`).toBe(slotOf(p));
+    }
   });
 });
 

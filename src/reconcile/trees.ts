@@ -496,7 +496,18 @@ function makeTrees(from: SnapshotReader | null): Trees {
     },
     dirty: () => dirtyPaths(),
     takeDirty: () => {
-      const out = dirtyPaths();
+      let out: RelPath[];
+      if (allDirty) {
+        out = dirtyPaths();
+        // Every slot in order needs no hint: the table tries the next slot anyway.
+        table.expect([]);
+      } else {
+        const slots: number[] = [];
+        for (const s of dirtySlots) if (s !== 0) slots.push(s);
+        out = slots.map((s) => table.pathOf(s));
+        // The planner asks for these paths in this order: the path table goes straight to their slots.
+        table.expect(slots);
+      }
       dirtySlots.clear();
       allDirty = false;
       return out;
