@@ -144,31 +144,20 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     }
     return slot.mark;
   };
-  /** Folds the events of `page` (in position order) that `slot` has not seen. */
-  const applyTo = (slot: Slot, page: readonly StoredEvent[]): void => {
-    const { p } = slot;
-    let { state, position } = slot;
-    let last: StoredEvent | null = null;
-    try {
-      for (const e of page) {
-        if (e.position <= position) continue;
-        if (e.position !== position + 1) throw new Error(`assertion failed: projection ${p.name} at ${position} was handed position ${e.position}`);
-        if (p.handles.has(e.event.type)) state = p.apply(state, e);
-        position = e.position;
-        last = e;
-      }
-    } finally {
-      // Also when a fold throws: the slot then stands at the last event folded in, as before.
-      slot.state = state;
-      if (last !== null) {
-        slot.position = position;
-        slot.last = last;
-        slot.dirty = true;
-      }
-    }
+  /**
+   * Folds `e` into `slot` unless it has seen it. A fold that throws leaves the slot at the last
+   * event folded in.
+   */
+  const applyOne = (slot: Slot, e: StoredEvent): void => {
+    if (e.position <= slot.position) return;
+    if (e.position !== slot.position + 1) throw new Error(`assertion failed: projection ${slot.p.name} at ${slot.position} was handed position ${e.position}`);
+    if (slot.p.handles.has(e.event.type)) slot.state = slot.p.apply(slot.state, e);
+    slot.position = e.position;
+    slot.last = e;
+    slot.dirty = true;
   };
   const apply = (e: StoredEvent): void => {
-    for (const slot of all()) applyTo(slot, [e]);
+    for (const slot of all()) applyOne(slot, e);
   };
   /**
    * Decodes the rows of `page` (in position order) one at a time, each folded into every
@@ -181,14 +170,7 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     const slots = all();
     for (const row of page) {
       const e = decodeRow(row);
-      for (const slot of slots) {
-        if (e.position <= slot.position) continue;
-        if (e.position !== slot.position + 1) throw new Error(`assertion failed: projection ${slot.p.name} at ${slot.position} was handed position ${e.position}`);
-        if (slot.p.handles.has(e.event.type)) slot.state = slot.p.apply(slot.state, e);
-        slot.position = e.position;
-        slot.last = e;
-        slot.dirty = true;
-      }
+      for (const slot of slots) applyOne(slot, e);
     }
   };
   const save = (): void => {

@@ -1197,7 +1197,10 @@ function compareActions(x: Action, y: Action): number {
   return k || cmpStr(x.op, y.op) || cmpStr(JSON.stringify(x), JSON.stringify(y));
 }
 
-/** {@link childrenFirst} over the paths themselves. */
+/**
+ * Canonical order with every path after the paths below it: conflict renames name pre-plan paths,
+ * so an entry inside a folder that also steps aside is renamed first.
+ */
 function childrenFirstPaths(x: RelPath, y: RelPath): number {
   if (y.length > x.length && y.charCodeAt(x.length) === 47 && y.startsWith(x)) return 1;
   if (x.length > y.length && x.charCodeAt(y.length) === 47 && x.startsWith(y)) return -1;
@@ -1210,21 +1213,7 @@ function sortActions(list: readonly Action[]): Action[] {
   // sort key built (ADR 0011). A tie compares the whole actions, so equal actions are identical.
   let ordered = true;
   for (let i = 1; i < list.length && ordered; i++) ordered = compareActions(list[i - 1] as Action, list[i] as Action) <= 0;
-  if (ordered) return list.slice();
-  // The rank is read once per action, not twice per comparison.
-  const keyed = list.map((a) => ({ a, r: RANK[a.op], k: actionKey(a).replaceAll('/', '\u0000') }));
-  keyed.sort((x, y) => x.r - y.r || (x.a.op === 'conflict-rename' ? childrenFirst(x.k, y.k) : cmpStr(x.k, y.k)) || cmpStr(x.a.op, y.a.op) || cmpStr(JSON.stringify(x.a), JSON.stringify(y.a)));
-  return keyed.map((x) => x.a);
-}
-
-/**
- * Canonical order with every path after the paths below it (keys with '/' mapped to NUL): conflict
- * renames name pre-plan paths, so an entry inside a folder that also steps aside is renamed first.
- */
-function childrenFirst(x: string, y: string): number {
-  if (y.length > x.length && y.startsWith(`${x}\u0000`)) return 1;
-  if (x.length > y.length && x.startsWith(`${y}\u0000`)) return -1;
-  return cmpStr(x, y);
+  return ordered ? list.slice() : list.slice().sort(compareActions);
 }
 
 function cmpStr(x: string, y: string): number {

@@ -9,7 +9,7 @@ import type { CloudMeta, EntryKind, LocalMeta, SyncedEntry } from '../lib/model.
 import type { RelPath } from '../lib/names.js';
 import { unreachable } from '../lib/assert.js';
 import type { CloudChange, FoldsyncEvent, LocalChange, SyncedChange } from '../events/types.js';
-import { CodeColumn, HashColumn, loadSlotMap, NumberColumn, PackedStrings, PathTable, PrefixPool, saveSlotMap, sortRelPaths } from './columns.js';
+import { CodeColumn, HashColumn, loadSlotMap, NumberColumn, PackedStrings, PathTable, PrefixPool, saveSlotMap, sortByRelPath, sortRelPaths } from './columns.js';
 import { SnapshotFormatError, type SnapshotReader, type SnapshotWriter } from '../lib/snapshot-codec.js';
 
 /** Which of the three trees. */
@@ -519,15 +519,9 @@ function makeTrees(from: SnapshotReader | null): Trees {
       return sortPaths(out);
     },
     forEachEntry: (fn) => {
-      const keyed: [string, number][] = [];
-      for (let slot = 1; slot < table.size; slot++) {
-        if (lKind.get(slot) === 0 && cKind.get(slot) === 0 && sKind.get(slot) === 0) continue;
-        const p = table.pathOf(slot);
-        // The key of sortRelPaths: with '/' as NUL, which no name holds, string order is segment order.
-        keyed.push([p.includes('/') ? p.replaceAll('/', '\u0000') : p, slot]);
-      }
-      keyed.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-      for (const [, slot] of keyed) {
+      const slots: number[] = [];
+      for (let slot = 1; slot < table.size; slot++) if (lKind.get(slot) !== 0 || cKind.get(slot) !== 0 || sKind.get(slot) !== 0) slots.push(slot);
+      for (const slot of sortByRelPath(slots, (x) => table.pathOf(x))) {
         const l = readLocal(slot);
         const c = readCloud(slot);
         const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
