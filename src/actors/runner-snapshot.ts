@@ -10,7 +10,7 @@ import { SnapshotFormatError, SnapshotReader, type SnapshotWriter } from '../lib
 import { restoreTrees, type Trees } from '../reconcile/trees.js';
 
 /** Changes whenever what a runner snapshot holds, or how, changes. */
-export const RUNNER_SNAPSHOT_FORMAT = 1;
+export const RUNNER_SNAPSHOT_FORMAT = 2;
 
 /** The last event a fold took in: the snapshot is checked against the log at this point. */
 export interface FoldedTo {

@@ -238,6 +238,11 @@ export class PrefixPool {
   /** Prefix numbers fit 16 bits with 0 and 1 reserved. */
   static readonly LIMIT = 65_000;
 
+  /** How many prefixes the pool holds. */
+  get size(): number {
+    return this.list.length;
+  }
+
   /** The number of `prefix`, or -1 when the pool is full. */
   idOf(prefix: string): number {
     const known = this.index.get(prefix);
@@ -276,21 +281,38 @@ export class PrefixPool {
 const ABSENT = 0;
 const OVERFLOW = 1;
 const MAX_DIGITS = 15;
+/** Trailing lowercase hex characters a packed string keeps as nibbles (16 bytes a slot). */
+const MAX_NIBBLES = 32;
+/** Set in `width` when the tail is hex nibbles (the low bits count them) rather than decimal digits. */
+const HEX_TAIL = 0x80;
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+const HEX = '0123456789abcdef';
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
+const HEX_CODES = new Uint8Array(16).map((_, i) => HEX.charCodeAt(i));
+const HEX_OUT: number[] = new Array<number>(64).fill(0);
+
+/** One reused array of character codes per length, for {@link String.fromCharCode}. */
+const TAIL_OUT: number[][] = Array.from({ length: MAX_NIBBLES + 1 }, (_, n) => new Array<number>(n).fill(0));
+
 /**
- * A column of optional strings, stored as (shared prefix number, trailing digits as a number,
- * digit count). Ids like `f-123`, `2049:1234567` and 19-digit nanosecond mtimes pack into 11
- * bytes; anything else (or a full prefix pool) goes to a small overflow map, so every string
- * round-trips exactly.
+ * A column of optional strings, stored as (shared prefix number, tail, tail length). The tail is
+ * either trailing decimal digits as a number (ids like `f-123`, `2049:1234567`, 19-digit
+ * nanosecond mtimes: 11 bytes a slot) or, when the trailing run holds a letter, up to 32
+ * lowercase hex characters as nibbles (ids like `i-018f3a…`, 16 bytes more, only in the chunks
+ * that use them): such ids are mostly random, and as digits their prefixes would be unique, fill
+ * the prefix pool and spill every later id into the overflow map. Anything else (or a full prefix
+ * pool) goes to a small overflow map, so every string round-trips exactly.
  */
 export class PackedStrings {
   private readonly pre = new Chunked(u16);
   private readonly width = new Chunked(u8);
   private readonly num = new Chunked(f64);
+  private readonly hex = new Chunked(u8, MAX_NIBBLES / 2);
   private readonly overflow = new Map<number, string>();
 
   constructor(private readonly pool: PrefixPool) {}
@@ -302,17 +324,40 @@ export class PackedStrings {
       if (this.pre.chunkAt(slot) !== undefined) this.pre.set(slot, ABSENT);
       return;
     }
-    let i = value.length;
-    while (i > 0 && value.length - i < MAX_DIGITS && isDigit(value.charCodeAt(i - 1))) i--;
-    const id = this.pool.idOf(value.slice(0, i));
-    if (id < 0) {
-      this.pre.set(slot, OVERFLOW);
-      this.overflow.set(slot, value);
-      return;
+    const len = value.length;
+    // The trailing hex run, and whether it holds a letter (else it is all digits, packed as before).
+    let h = len;
+    let letter = false;
+    while (h > 0 && len - h < MAX_NIBBLES) {
+      const code = value.charCodeAt(h - 1);
+      if (code >= 97 && code <= 102) letter = true;
+      else if (!isDigit(code)) break;
+      h--;
     }
-    this.pre.set(slot, id + 2);
-    this.width.set(slot, value.length - i);
-    this.num.set(slot, i === value.length ? 0 : Number(value.slice(i)));
+    if (letter) {
+      const id = this.pool.idOf(value.slice(0, h));
+      if (id >= 0) {
+        this.pre.set(slot, id + 2);
+        this.width.set(slot, HEX_TAIL | (len - h));
+        const chunk = this.hex.chunkFor(slot);
+        const at = (slot & MASK) * (MAX_NIBBLES / 2);
+        chunk.fill(0, at, at + MAX_NIBBLES / 2);
+        for (let k = 0; k < len - h; k++) chunk[at + (k >> 1)] = (chunk[at + (k >> 1)] as number) | ((HEX_VALUE[value.charCodeAt(h + k)] as number) << (k & 1 ? 0 : 4));
+        return;
+      }
+    } else {
+      let i = len;
+      while (i > 0 && len - i < MAX_DIGITS && isDigit(value.charCodeAt(i - 1))) i--;
+      const id = this.pool.idOf(value.slice(0, i));
+      if (id >= 0) {
+        this.pre.set(slot, id + 2);
+        this.width.set(slot, len - i);
+        this.num.set(slot, i === len ? 0 : Number(value.slice(i)));
+        return;
+      }
+    }
+    this.pre.set(slot, OVERFLOW);
+    this.overflow.set(slot, value);
   }
 
   /** The string at `slot`, or undefined. */
@@ -322,6 +367,14 @@ export class PackedStrings {
     if (p === OVERFLOW) return this.overflow.get(slot);
     const w = this.width.get(slot);
     const prefix = this.pool.prefix(p - 2);
+    if ((w & HEX_TAIL) !== 0) {
+      const n = w & ~HEX_TAIL;
+      const out = TAIL_OUT[n] as number[];
+      const chunk = this.hex.chunkFor(slot);
+      const at = (slot & MASK) * (MAX_NIBBLES / 2);
+      for (let k = 0; k < n; k++) out[k] = HEX_CODES[((chunk[at + (k >> 1)] as number) >> (k & 1 ? 0 : 4)) & 15] as number;
+      return prefix + String.fromCharCode.apply(null, out);
+    }
     return w === 0 ? prefix : prefix + String(this.num.get(slot)).padStart(w, '0');
   }
 
@@ -338,6 +391,17 @@ export class PackedStrings {
     if (p === OVERFLOW) return this.overflow.get(slot) === value;
     const prefix = this.pool.prefix(p - 2);
     const w = this.width.get(slot);
+    if ((w & HEX_TAIL) !== 0) {
+      const n = w & ~HEX_TAIL;
+      if (value.length !== prefix.length + n || !value.startsWith(prefix)) return false;
+      const chunk = this.hex.chunkFor(slot);
+      const at = (slot & MASK) * (MAX_NIBBLES / 2);
+      for (let k = 0; k < n; k++) {
+        const code = value.charCodeAt(prefix.length + k);
+        if (code >= 128 || (HEX_VALUE[code] as number) !== (((chunk[at + (k >> 1)] as number) >> (k & 1 ? 0 : 4)) & 15)) return false;
+      }
+      return true;
+    }
     if (value.length !== prefix.length + w || !value.startsWith(prefix)) return false;
     let n = 0;
     for (let i = prefix.length; i < value.length; i++) {
@@ -355,7 +419,15 @@ export class PackedStrings {
     if (p !== q) return p === OVERFLOW || q === OVERFLOW ? this.get(slot) === other.get(slot) : false;
     if (p === ABSENT) return true;
     if (p === OVERFLOW) return this.overflow.get(slot) === other.overflow.get(slot);
-    return this.width.get(slot) === other.width.get(slot) && this.num.get(slot) === other.num.get(slot);
+    const w = this.width.get(slot);
+    if (w !== other.width.get(slot)) return false;
+    if ((w & HEX_TAIL) === 0) return this.num.get(slot) === other.num.get(slot);
+    // Both tails are zero-filled past their nibbles.
+    const a = this.hex.chunkFor(slot);
+    const b = other.hex.chunkFor(slot);
+    const at = (slot & MASK) * (MAX_NIBBLES / 2);
+    for (let k = 0; k < MAX_NIBBLES / 2; k++) if (a[at + k] !== b[at + k]) return false;
+    return true;
   }
 
   save(w: SnapshotWriter, slots: number): void {
@@ -363,6 +435,7 @@ export class PackedStrings {
     this.pre.save(w, slots);
     this.width.save(w, slots);
     this.num.save(w, slots);
+    this.hex.save(w, slots);
     saveSlotMap(w, this.overflow);
   }
 
@@ -372,15 +445,10 @@ export class PackedStrings {
     this.pre.load(r, slots);
     this.width.load(r, slots);
     this.num.load(r, slots);
+    this.hex.load(r, slots);
     loadSlotMap(r, this.overflow, isString);
   }
 }
-
-const HEX = '0123456789abcdef';
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
-const HEX_CODES = new Uint8Array(16).map((_, i) => HEX.charCodeAt(i));
-const HEX_OUT: number[] = new Array<number>(64).fill(0);
 
 /**
  * A column of optional SHA-256 hashes: lowercase 64-hex values are kept as 32 raw bytes; any other

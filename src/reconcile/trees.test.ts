@@ -14,7 +14,7 @@ const item = (id: string, version = '1', size = 1): CloudMeta => ({ kind: 'file'
 describe('columns', () => {
   it('packed strings: equals agrees with comparing the decoded string, for every pair', () => {
     const col = new PackedStrings(new PrefixPool());
-    const values = ['f-123', 'f-0123', 'f-12', 'g-123', '2049:1234567', '1700000000123456789', '1700000000123456788', '007', '7', '0', '', 'abc', 'x'.repeat(300), 'v1.2', '12345678901234567890123', 'é9', 'f-12a'];
+    const values = ['f-123', 'f-0123', 'f-12', 'g-123', '2049:1234567', '1700000000123456789', '1700000000123456788', '007', '7', '0', '', 'abc', 'x'.repeat(300), 'v1.2', '12345678901234567890123', 'é9', 'f-12a', 'i-018f3a9b2c4d5e6f7a8b9c0d', 'i-018f3a9b2c4d5e6f7a8b9c0e', 'i-018f3a9b2c4d5e6f7a8b9c0D', 'i-18f3a9b2c4d5e6f7a8b9c0d', 'abc0', 'a'.repeat(32), 'a'.repeat(33), 'b' + 'a'.repeat(32)];
     values.forEach((v, i) => {
       col.set(i, v);
     });
@@ -27,7 +27,7 @@ describe('columns', () => {
 
   it('packed strings round-trip every string, packed or not', () => {
     const col = new PackedStrings(new PrefixPool());
-    const values = ['f-123', '2049:1234567', '1700000000123456789', '007', '0', '', 'abc', 'x'.repeat(300), 'v1.2', '12345678901234567890123', 'é9'];
+    const values = ['f-123', '2049:1234567', '1700000000123456789', '007', '0', '', 'abc', 'x'.repeat(300), 'v1.2', '12345678901234567890123', 'é9', 'i-0000000000000', 'i-018f3a9b2c4d5e6f7a8b9c0d', 'f' + '0'.repeat(31), 'a'.repeat(33)];
     values.forEach((v, i) => {
       col.set(i, v);
     });
@@ -38,6 +38,50 @@ describe('columns', () => {
     expect(col.get(3)).toBeUndefined();
     expect(col.has(3)).toBe(false);
     expect(col.get(100_000)).toBeUndefined();
+  });
+
+  it('packed strings: hex-tailed ids (as the reference cloud makes them) pack without growing the prefix pool, and every column agrees with the decoded strings', () => {
+    const pool = new PrefixPool();
+    const col = new PackedStrings(pool);
+    for (let i = 0; i < 70_000; i++) col.set(i, `i-${(0x18f3a9b2c4d5 * 1024 + i).toString(16).padStart(13, '0')}${(i * 2654435761 % 2 ** 44).toString(16).padStart(11, '0')}`);
+    expect(pool.size).toBe(1);
+    expect(col.get(69_999)).toBe(`i-${(0x18f3a9b2c4d5 * 1024 + 69_999).toString(16).padStart(13, '0')}${(69_999 * 2654435761 % 2 ** 44).toString(16).padStart(11, '0')}`);
+    const tail = fc.stringMatching(/^[0-9a-fA-F.-]{0,40}$/);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('', 'i-', 'v-', 'f-', '1'), tail, fc.constantFrom('', 'i-', 'v-'), tail), { minLength: 1, maxLength: 20 }), (pairs) => {
+        const shared = new PrefixPool();
+        const a = new PackedStrings(shared);
+        const b = new PackedStrings(shared);
+        const values = pairs.map(([p, t, q, u]) => [p + t, q + u] as const);
+        // Written twice, the second time over the first: no stale tail may survive.
+        values.forEach(([x, y], i) => {
+          a.set(i, y);
+          b.set(i, x);
+        });
+        values.forEach(([x, y], i) => {
+          a.set(i, x);
+          b.set(i, y);
+        });
+        values.forEach(([x, y], i) => {
+          expect(a.get(i)).toBe(x);
+          expect(b.get(i)).toBe(y);
+          expect(a.sameAs(b, i)).toBe(x === y);
+          for (const probe of [x, y, undefined]) expect(a.equals(i, probe)).toBe(x === probe);
+        });
+        const w = new SnapshotWriter();
+        shared.save(w);
+        a.save(w, values.length);
+        const r = new SnapshotReader(w.bytes());
+        const pool2 = new PrefixPool();
+        pool2.load(r);
+        const a2 = new PackedStrings(pool2);
+        a2.load(r, values.length);
+        values.forEach(([x], i) => {
+          expect(a2.get(i)).toBe(x);
+        });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('hashes: SHA-256 hex packs to bytes, anything else overflows, both round-trip', () => {
