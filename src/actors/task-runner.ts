@@ -414,7 +414,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const scanLocal = async (under: RelPath = ''): Promise<void> => {
     const scanId = ids.next('scan');
     await write([{ type: 'LocalScanStarted', v: 1, scanId, under }]);
-    const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, { filter }), {
+    const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, { filter, expectedEntries: under === '' ? trees.count('local') : 0 }), {
       withHash,
       flush: (changes) => flushChanges(changes, (c) => localChanged(c, 'scan')),
       flushAt: CHANGES_PER_EVENT,

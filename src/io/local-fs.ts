@@ -53,6 +53,11 @@ export interface ScanOptions {
   readonly filter?: PathFilter;
   /** Entries a batch (default 2,000); the scanner yields to the event loop between batches. */
   readonly batchSize?: number;
+  /**
+   * About how many entries the scan will meet (the local tree's size on a rescan): a scan that
+   * expects many starts its helper thread at once instead of after its first 20,000 entries.
+   */
+  readonly expectedEntries?: number;
 }
 
 /** The result of hashing a file. */

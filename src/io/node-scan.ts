@@ -303,11 +303,18 @@ function canReadBits(access: Access, mode: number, uid: number, gid: number, isD
 export async function* scanNodeTree(
   root: string,
   under: RelPath,
-  options: { readonly filter?: PathFilter | undefined; readonly batchSize?: number | undefined; readonly worker?: ScanWorkerMode | undefined } = {},
+  options: {
+    readonly filter?: PathFilter | undefined;
+    readonly batchSize?: number | undefined;
+    readonly worker?: ScanWorkerMode | undefined;
+    readonly expectedEntries?: number | undefined;
+  } = {},
 ): AsyncGenerator<readonly ScanItem[]> {
   const batchSize = options.batchSize ?? 2_000;
   const filter = options.filter;
-  const workerMode = options.worker ?? 'auto';
+  // A rescan of a large tree starts the worker at once: its first 20,000 entries would otherwise
+  // be listed on the main thread alone.
+  const workerMode = options.worker ?? ((options.expectedEntries ?? 0) >= WORKER_AFTER_ENTRIES ? 'always' : 'auto');
   const access = currentAccess();
   const privileged = access.uid === 0 || access.uid === -1;
   const stack: RelPath[] = [under];

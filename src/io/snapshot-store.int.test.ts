@@ -47,6 +47,9 @@ describe('file snapshot store', () => {
     flipped[100] = (flipped[100] ?? 0) ^ 1;
     writeFileSync(file, flipped);
     expect(await s.load('t')).toBeNull();
+    // A file of the first format (a SHA-256 after the body) is not read as this one.
+    writeFileSync(file, Buffer.concat([Buffer.from('FSSNAP1\n'), whole.subarray(8, whole.byteLength - 4), Buffer.alloc(32)]));
+    expect(await s.load('t')).toBeNull();
     writeFileSync(file, whole);
     expect(await s.load('t')).not.toBeNull();
   });

@@ -4,9 +4,10 @@
  * unreadable one is simply not there (`load` gives null) and the task folds its stream from the
  * start; a snapshot that cannot be written is skipped.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { SnapshotWriter } from '../lib/snapshot-codec.js';
 
 /** Keeps one snapshot per task. */
@@ -19,8 +20,10 @@ export interface SnapshotStore {
   remove(taskId: string): Promise<void>;
 }
 
-const MAGIC = Buffer.from('FSSNAP1\n');
-const DIGEST = 32;
+// Version 2: a CRC-32 at the end instead of a SHA-256 (the digest only has to catch a torn or
+// damaged file, and SHA-256 cost some 50 ms of every start of a 100,000-file task).
+const MAGIC = Buffer.from('FSSNAP2\n');
+const DIGEST = 4;
 const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** Writes every byte of `data` at the file's current offset. */
@@ -29,7 +32,7 @@ function writeAll(fd: number, data: Uint8Array): void {
 }
 
 /**
- * Snapshots as files `DIR/TASK.snap`: a magic line, the snapshot, and its SHA-256, written to a
+ * Snapshots as files `DIR/TASK.snap`: a magic line, the snapshot, and its CRC-32, written to a
  * temporary file and renamed into place. No fsync: after a power cut a torn file fails its digest
  * and is not used.
  */
@@ -47,8 +50,7 @@ export function createFileSnapshotStore(dir: string): SnapshotStore {
       }
       if (data.byteLength < MAGIC.byteLength + DIGEST || !data.subarray(0, MAGIC.byteLength).equals(MAGIC)) return Promise.resolve(null);
       const body = data.subarray(MAGIC.byteLength, data.byteLength - DIGEST);
-      const digest = createHash('sha256').update(body).digest();
-      if (!digest.equals(data.subarray(data.byteLength - DIGEST))) return Promise.resolve(null);
+      if (crc32(body) !== data.readUInt32LE(data.byteLength - DIGEST)) return Promise.resolve(null);
       return Promise.resolve(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength));
     },
     save: (taskId, fill) => {
@@ -58,16 +60,18 @@ export function createFileSnapshotStore(dir: string): SnapshotStore {
       const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
       const fd = openSync(tmp, 'wx', 0o600);
       try {
-        const hash = createHash('sha256');
+        let crc = 0;
         writeAll(fd, MAGIC);
         // Pieces go to the file as they are made: a snapshot of 1,000,000 files is never in memory twice.
         fill(
           new SnapshotWriter((piece) => {
-            hash.update(piece);
+            crc = crc32(piece, crc);
             writeAll(fd, piece);
           }),
         );
-        writeAll(fd, hash.digest());
+        const digest = Buffer.alloc(DIGEST);
+        digest.writeUInt32LE(crc);
+        writeAll(fd, digest);
         closeSync(fd);
         renameSync(tmp, file);
       } catch (error) {
