@@ -148,6 +148,10 @@ function checkSqlite(sqlite: Database.Database, file: string, cleanMark: string)
   // the WAL's fsync at each commit either way. The WAL file is cut back to 64 MB after a checkpoint.
   sqlite.pragma('wal_autocheckpoint = 10000');
   sqlite.pragma('journal_size_limit = 67108864');
+  // Every mutation runs in a SAVEPOINT of its group's transaction (ADR 0096), and a savepoint keeps
+  // the first copy of each page it changes in a statement journal: in a temporary file by default,
+  // which made each insert of a small-file upload about three times as slow as without it.
+  sqlite.pragma('temp_store = MEMORY');
   // A server that cannot write is of no use: take the write lock once now, so that another
   // process holding it is a clear error at start rather than failed uploads later.
   sqlite.exec('BEGIN IMMEDIATE');
