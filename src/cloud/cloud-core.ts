@@ -28,6 +28,7 @@ import type { EntryKind, SpaceType, SyncMode } from '../lib/model.js';
 import { baseName, joinRel, nameProblem, parentOf, type RelPath } from '../lib/names.js';
 import type { BlobStore } from './blob-store.js';
 import { CloudError } from './cloud-error.js';
+import { fixedQuery } from './fixed-queries.js';
 import type { CloudDatabase, ItemsTable, SpacesTable } from './schema.js';
 
 type Item = Selectable<ItemsTable>;
@@ -122,6 +123,64 @@ export function createCloudCore(options: CloudCoreOptions) {
     counter = Math.max(counter + 1, Math.floor(now()) * 1024);
     return `${prefix}-${counter.toString(16).padStart(13, '0')}${pool.toString('hex', used - 6, used).slice(1)}`;
   };
+
+  // The statements of the per-file path of an upload, compiled once (fixed-queries.ts).
+  const insertItem = fixedQuery(db, (d, p) =>
+    d.insertInto('items').values({
+      id: p('id'),
+      space_id: p('space_id'),
+      parent_id: p('parent_id'),
+      path: p('path'),
+      name: p('name'),
+      kind: p('kind'),
+      version: p('version'),
+      size: p('size'),
+      hash: p('hash'),
+      bin_id: p('bin_id'),
+      modified_at: p('modified_at'),
+    }),
+  );
+  const insertVersion = fixedQuery(db, (d, p) =>
+    d.insertInto('versions').values({ id: p('id'), item_id: p('item_id'), space_id: p('space_id'), seq: p('seq'), size: p('size'), hash: p('hash'), created_at: p('created_at') }),
+  );
+  const insertInline = fixedQuery(db, (d, p) =>
+    d
+      .insertInto('inline_blobs')
+      .values({ hash: p('hash'), data: p('data') })
+      .onConflict((oc) => oc.column('hash').doNothing()),
+  );
+  const insertChange = fixedQuery(db, (d, p) =>
+    d.insertInto('changes').values({
+      space_id: p('space_id'),
+      seq: p('seq'),
+      op: p('op'),
+      item_id: p('item_id'),
+      kind: p('kind'),
+      path: p('path'),
+      from_path: p('from_path'),
+      version: p('version'),
+      size: p('size'),
+      hash: p('hash'),
+      deleted: p('deleted'),
+      at: p('at'),
+    }),
+  );
+  const liveAt = fixedQuery(db, (d, p) => d.selectFrom('items').selectAll().where('space_id', '=', p('space_id')).where('bin_id', 'is', null).where('path', '=', p('path')));
+  const liveById = fixedQuery(db, (d, p) => d.selectFrom('items').selectAll().where('space_id', '=', p('space_id')).where('bin_id', 'is', null).where('id', '=', p('id')));
+  const lastSeq = fixedQuery(db, (d, p) => d.selectFrom('versions').select('seq').where('item_id', '=', p('item_id')).orderBy('seq', 'desc').limit(1));
+  const setVersion = fixedQuery(db, (d, p) =>
+    d.updateTable('items').set({ version: p('version'), size: p('size'), hash: p('hash'), modified_at: p('modified_at') }).where('id', '=', p('id')),
+  );
+  const beyondRetained = fixedQuery(db, (d, p) =>
+    d
+      .selectFrom('versions')
+      .select(['id', 'size', 'hash'])
+      .where('item_id', '=', p('item_id'))
+      .where('id', '!=', p('id'))
+      .orderBy('seq', 'desc')
+      .offset(p('keep'))
+      .limit(p('max')),
+  );
 
   const toEntry = (item: Item): RemoteEntry => {
     const base = {
@@ -276,7 +335,8 @@ export function createCloudCore(options: CloudCoreOptions) {
         };
       });
       // SQLite limits bound parameters per statement; 12 columns x 500 rows stays under it.
-      for (let i = 0; i < rows.length; i += 500) await trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
+      // One compiled single-row statement a change: cheaper here than building one query of many rows.
+      for (const row of rows) await insertChange(trx, row);
       changed = spaceId;
     }
     return { value, changed, garbage: tx.garbage, state: { row: before.row, cursor: tx.cursor, used: tx.used } };
@@ -305,11 +365,11 @@ export function createCloudCore(options: CloudCoreOptions) {
     trx.selectFrom('items').selectAll().where('space_id', '=', spaceId).where('bin_id', 'is', null);
 
   async function itemAt(trx: Kysely<CloudDatabase>, spaceId: string, path: RelPath): Promise<Item | undefined> {
-    return live(trx, spaceId).where('path', '=', path).executeTakeFirst();
+    return (await liveAt(trx, { space_id: spaceId, path })).rows[0];
   }
 
   async function itemById(trx: Kysely<CloudDatabase>, spaceId: string, id: string): Promise<Item> {
-    const item = await live(trx, spaceId).where('id', '=', id).executeTakeFirst();
+    const item = (await liveById(trx, { space_id: spaceId, id })).rows[0];
     if (item === undefined) throw new CloudError('not-found', `no item ${id} in this space (it may have been deleted)`, { id });
     return item;
   }
@@ -355,7 +415,7 @@ export function createCloudCore(options: CloudCoreOptions) {
       bin_id: null,
       modified_at: now(),
     };
-    await tx.trx.insertInto('items').values(item).execute();
+    await insertItem(tx.trx, item);
     tx.changes.push({ op: 'create', item, fromPath: null });
     return item;
   }
@@ -373,22 +433,14 @@ export function createCloudCore(options: CloudCoreOptions) {
 
   async function addVersion(tx: Tx, item: Item, size: number, hash: string): Promise<Item> {
     checkQuota(tx, size);
-    const last = await tx.trx.selectFrom('versions').select('seq').where('item_id', '=', item.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const last = (await lastSeq(tx.trx, { item_id: item.id })).rows[0];
     const version = { id: newId('v'), item_id: item.id, space_id: tx.space.id, seq: (last?.seq ?? 0) + 1, size, hash, created_at: now() };
-    await tx.trx.insertInto('versions').values(version).execute();
+    await insertVersion(tx.trx, version);
     tx.used += size;
     const updated: Item = { ...item, version: version.id, size, hash, modified_at: version.created_at };
-    await tx.trx.updateTable('items').set({ version: updated.version, size, hash, modified_at: updated.modified_at }).where('id', '=', item.id).execute();
+    await setVersion(tx.trx, { version: updated.version, size, hash, modified_at: updated.modified_at, id: item.id });
     // Retention: the newest `retain` versions stay; the current one is always among them.
-    const old = await tx.trx
-      .selectFrom('versions')
-      .select(['id', 'size', 'hash'])
-      .where('item_id', '=', item.id)
-      .where('id', '!=', version.id)
-      .orderBy('seq', 'desc')
-      .offset(retain - 1)
-      .limit(1_000_000)
-      .execute();
+    const old = (await beyondRetained(tx.trx, { item_id: item.id, id: version.id, keep: retain - 1, max: 1_000_000 })).rows;
     if (old.length > 0) {
       await tx.trx.deleteFrom('versions').where('id', 'in', old.map((v) => v.id)).execute();
       for (const v of old) {
@@ -418,8 +470,8 @@ export function createCloudCore(options: CloudCoreOptions) {
       bin_id: null,
       modified_at: at,
     };
-    await tx.trx.insertInto('items').values(item).execute();
-    await tx.trx.insertInto('versions').values(version).execute();
+    await insertItem(tx.trx, item);
+    await insertVersion(tx.trx, version);
     tx.used += size;
     return item;
   }
@@ -589,7 +641,7 @@ export function createCloudCore(options: CloudCoreOptions) {
         const existing = await uploadTarget(tx.trx, space.id, target, baseVersion, hash);
         if (existing?.hash === hash) return existing;
         // The content goes in with the version that refers to it: one commit makes both durable.
-        if (inline !== undefined) await tx.trx.insertInto('inline_blobs').values({ hash, data: inline }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+        if (inline !== undefined) await insertInline(tx.trx, { hash, data: inline });
         if (existing === null) {
           if (!('path' in target)) throw new Error('assertion failed: an id target always exists');
           const created = await newFile(tx, target.path, size, hash);
