@@ -577,3 +577,28 @@ describe('task runner, incremental rounds (the watcher\'s paths and the cloud ch
 function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+describe('task runner: a first scan hashes small files beside its listing', () => {
+  it('files the scan hashed on its worker thread are not read again to hash them, and reach the cloud with the right content', async () => {
+    // Past 500 entries the scan's worker lists and hashes the folders it is given.
+    for (let d = 0; d < 40; d++) for (let f = 0; f < 100; f++) write(`d${d}/f${f}.txt`, `file ${d}/${f}`);
+    const clock = createSystemClock();
+    const local = createNodeLocalFs({ root: localRoot, clock, trash: createTrash({ clock, dataHome: trashHome }) });
+    let hashed = 0;
+    const counting = {
+      ...local,
+      hash: (...args: Parameters<typeof local.hash>) => {
+        hashed++;
+        return local.hash(...args);
+      },
+    };
+    const r = await createTaskRunner({ task: task(), log, local: counting, drive, clock, ids: createRandomIds(), terminal: 'laptop' });
+    expect(await r.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(hashed).toBeGreaterThan(0);
+    expect(hashed).toBeLessThan(4_000);
+    for (const [d, f] of [[0, 0], [3, 17], [39, 99]] as const) expect(await cloudText(`d${d}/f${f}.txt`)).toBe(`file ${d}/${f}`);
+    const entry = await drive.stat(SPACE, 'Docs/d39/f99.txt');
+    expect(entry?.hash).toBe(createHash('sha256').update('file 39/99').digest('hex'));
+    r.stop();
+  }, 60_000);
+});

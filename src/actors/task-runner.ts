@@ -376,6 +376,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
    */
   const withHash = async (path: RelPath, meta: LocalMeta, prev: LocalMeta | undefined, skipped: FoldsyncEvent[]): Promise<LocalMeta | null | 'gone'> => {
     if (meta.kind !== 'file') return meta;
+    // Hashed by the scan itself, beside its listing (a first scan's worker thread).
+    if (meta.hash !== undefined) return meta;
     if (prev?.hash !== undefined && prev.kind === 'file' && prev.size === meta.size && prev.mtimeNs === meta.mtimeNs && prev.fileId === meta.fileId) {
       return { ...meta, hash: prev.hash };
     }
@@ -414,7 +416,12 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const scanLocal = async (under: RelPath = ''): Promise<void> => {
     const scanId = ids.next('scan');
     await write([{ type: 'LocalScanStarted', v: 1, scanId, under }]);
-    const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, { filter, expectedEntries: under === '' ? trees.count('local') : 0 }), {
+    const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, {
+        filter,
+        expectedEntries: under === '' ? trees.count('local') : 0,
+        // A first scan hashes every file: small ones may be hashed beside the listing.
+        hashUpTo: trees.count('local') === 0 ? SMALL_UPLOAD : 0,
+      }), {
       withHash,
       flush: (changes) => flushChanges(changes, (c) => localChanged(c, 'scan')),
       flushAt: CHANGES_PER_EVENT,

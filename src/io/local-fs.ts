@@ -58,6 +58,12 @@ export interface ScanOptions {
    * expects many starts its helper thread at once instead of after its first 20,000 entries.
    */
   readonly expectedEntries?: number;
+  /**
+   * Regular files up to this many bytes may come with their SHA-256 in `meta.hash`, read by the
+   * scan when it can read them beside its listing (the real scanner's worker thread); others come
+   * without. For a first scan, where every file is new and will be hashed anyway.
+   */
+  readonly hashUpTo?: number;
 }
 
 /** The result of hashing a file. */

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,33 @@ describe('scanNodeTree on a worker thread', () => {
   afterEach(() => {
     chmodSync(base, 0o755);
     rmSync(base, { recursive: true, force: true });
+  });
+
+  it('with hashUpTo, the worker hashes the small regular files it lists (the SHA-256 of their content); the items are otherwise the same', async () => {
+    for (let d = 0; d < 6; d++) {
+      mkdirSync(join(root, `d${d}`, 'sub'), { recursive: true });
+      for (let f = 0; f < 20; f++) writeFileSync(join(root, `d${d}`, `f${f}.txt`), `file ${d}/${f} `.repeat(f));
+      writeFileSync(join(root, `d${d}`, 'big.bin'), 'b'.repeat(5000));
+    }
+    symlinkSync('d0/f1.txt', join(root, 'd1', 'link'));
+    const plain = await scan(root, 'never');
+    const items: ScanItem[] = [];
+    // No stealing: every folder the main thread asked for is listed (and hashed) by the worker.
+    for await (const batch of scanNodeTree(root, '', { hashUpTo: 4096, steal: false, worker: 'always' })) items.push(...batch);
+    const withoutHash = items.map((i) => (i.type === 'entry' && i.meta.hash !== undefined ? { ...i, meta: { kind: i.meta.kind, size: i.meta.size, mtimeNs: i.meta.mtimeNs, fileId: i.meta.fileId } } : i));
+    expect(withoutHash).toEqual(plain);
+    let hashed = 0;
+    for (const item of items) {
+      if (item.type !== 'entry' || item.meta.hash === undefined) continue;
+      hashed++;
+      expect(item.meta.kind).toBe('file');
+      expect(item.meta.size).toBeLessThanOrEqual(4096);
+      const [d, f] = /^d(\d)\/f(\d+)\.txt$/.exec(item.path)?.slice(1).map(Number) ?? [];
+      expect(item.meta.hash).toBe(createHash('sha256').update(`file ${String(d)}/${String(f)} `.repeat(f ?? 0)).digest('hex'));
+    }
+    // The main thread lists the root and the first folder it takes itself (neither was asked of the
+    // worker); the worker lists every other folder.
+    expect(hashed).toBe(5 * 20);
   });
 
   it('reports the same items in the same order as the in-thread loop', async () => {

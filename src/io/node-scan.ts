@@ -76,6 +76,8 @@ export type ScanWorkerMode = 'auto' | 'always' | 'never';
 
 /** Entries a scan handles on the main thread alone before `auto` starts a worker (about 40 ms of work). */
 export const WORKER_AFTER_ENTRIES = 20_000;
+/** The same for a scan that hashes small files (hashing 500 costs the main thread some 30 ms); its worker must be up before the first batch is consumed. */
+export const HASHING_WORKER_AFTER_ENTRIES = 500;
 /** Folders of the stack's top the worker is asked for at once. */
 const WORKER_AHEAD = 8;
 /** Claim slots shared with the worker (more than {@link WORKER_AHEAD}, so a request always finds one). */
@@ -89,11 +91,41 @@ const CLAIM_SLOTS = 64;
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { lstatSync, readdirSync } = require('node:fs');
+const { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } = require('node:fs');
+const { createHash } = require('node:crypto');
 const TEMP = ${JSON.stringify(TEMP_PREFIX)};
 const codeOf = (e) => (typeof e === 'object' && e !== null && typeof e.code === 'string' ? e.code : undefined);
 const { workerData } = require('node:worker_threads');
 const claims = new Int32Array(workerData.claims);
+const hashUpTo = workerData.hashUpTo;
+// The SHA-256 of the regular file at path, whose lstat is s, when it is what s says before and
+// after it is read (the same checks as LocalFs.hash); '' when it cannot be told.
+function hashOf(path, s) {
+  let fd;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return '';
+  }
+  try {
+    const a = fstatSync(fd, { bigint: true });
+    if (a.dev !== s.dev || a.ino !== s.ino || a.size !== s.size || a.mtimeNs !== s.mtimeNs) return '';
+    const size = Number(a.size);
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (let r = readSync(fd, buf, 0, buf.length, 0); r > 0; r = readSync(fd, buf, n, buf.length - n, n)) {
+      n += r;
+      if (n === buf.length) break;
+    }
+    const b = fstatSync(fd, { bigint: true });
+    if (n !== size || b.size !== a.size || b.mtimeNs !== a.mtimeNs) return '';
+    return createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+  } catch {
+    return '';
+  } finally {
+    closeSync(fd);
+  }
+}
 let devBig = -1n;
 let devStr = '';
 // Newest request first: the main thread takes folders from the top of its stack, the worker from
@@ -135,7 +167,7 @@ function list(m) {
     try {
       s = lstatSync(m.abs + '/' + name, { bigint: true, throwIfNoEntry: false });
     } catch (e) {
-      parts.push(name, codeOf(e) ?? String(e), '');
+      parts.push(name, codeOf(e) ?? String(e), '', '');
       nums[k * 4] = -1;
       k++;
       continue;
@@ -145,7 +177,8 @@ function list(m) {
       devBig = s.dev;
       devStr = s.dev + ':';
     }
-    parts.push(name, s.mtimeNs.toString(), devStr + s.ino.toString());
+    const small = hashUpTo > 0 && (Number(s.mode) & 0o170000) === 0o100000 && s.size <= BigInt(hashUpTo);
+    parts.push(name, s.mtimeNs.toString(), devStr + s.ino.toString(), small ? hashOf(m.abs + '/' + name, s) : '');
     nums[k * 4] = Number(s.mode);
     nums[k * 4 + 1] = Number(s.size);
     nums[k * 4 + 2] = Number(s.uid);
@@ -158,8 +191,9 @@ function list(m) {
 `;
 
 /**
- * One folder as the worker lists it: `text` holds name, mtime in ns and `dev:ino` per entry, NUL
- * separated; `nums` holds mode (-1: lstat failed, the errno in place of the mtime), size, uid, gid.
+ * One folder as the worker lists it: `text` holds name, mtime in ns, `dev:ino` and the SHA-256 (or
+ * nothing) per entry, NUL separated; `nums` holds mode (-1: lstat failed, the errno in place of the
+ * mtime), size, uid, gid.
  */
 type Listing =
   | { readonly dir: string; readonly errno: string | null; readonly error: string }
@@ -179,8 +213,8 @@ class ListingWorker {
   private nextId = 1;
   private failure: unknown = null;
 
-  constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { claims: this.claims.buffer } });
+  constructor(hashUpTo: number) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { claims: this.claims.buffer, hashUpTo } });
     // Unreferenced unless the scan waits on it, so an abandoned scan never keeps the process alive.
     this.worker.unref();
     this.worker.on('message', (l: Listing) => {
@@ -257,6 +291,7 @@ function itemOfListed(
   gid: number,
   mtimeNs: string,
   fileId: string,
+  hash: string,
   filter: PathFilter | undefined,
   access: Access,
   privileged: boolean,
@@ -273,7 +308,7 @@ function itemOfListed(
   return {
     type: 'entry',
     path,
-    meta: { kind, size: fileSize, mtimeNs, fileId },
+    meta: kind === 'file' && hash !== '' ? { kind, size: fileSize, mtimeNs, fileId, hash } : { kind, size: fileSize, mtimeNs, fileId },
     mode: mode & 0o7777,
     ignored: filter === undefined ? null : filter.verdict(path, kind, fileSize),
   };
@@ -308,13 +343,21 @@ export async function* scanNodeTree(
     readonly batchSize?: number | undefined;
     readonly worker?: ScanWorkerMode | undefined;
     readonly expectedEntries?: number | undefined;
+    readonly hashUpTo?: number | undefined;
+    /** Tests only: false makes the main thread wait for every folder it asked the worker for. */
+    readonly steal?: boolean | undefined;
   } = {},
 ): AsyncGenerator<readonly ScanItem[]> {
   const batchSize = options.batchSize ?? 2_000;
   const filter = options.filter;
   // A rescan of a large tree starts the worker at once: its first 20,000 entries would otherwise
   // be listed on the main thread alone.
+  // With `hashUpTo` (a first scan) the worker, once started, also hashes the small files it lists
+  // while the main thread builds items and records them (the main thread hashes the rest).
+  const hashUpTo = options.hashUpTo ?? 0;
   const workerMode = options.worker ?? ((options.expectedEntries ?? 0) >= WORKER_AFTER_ENTRIES ? 'always' : 'auto');
+  const steal = options.steal ?? true;
+  const workerAfter = hashUpTo > 0 ? HASHING_WORKER_AFTER_ENTRIES : WORKER_AFTER_ENTRIES;
   const access = currentAccess();
   const privileged = access.uid === 0 || access.uid === -1;
   const stack: RelPath[] = [under];
@@ -338,12 +381,12 @@ export async function* scanNodeTree(
   };
   try {
     while (stack.length > 0) {
-      if (worker === null && workerMode !== 'never' && (workerMode === 'always' || seen >= WORKER_AFTER_ENTRIES)) worker = new ListingWorker();
+      if (worker === null && workerMode !== 'never' && (workerMode === 'always' || seen >= workerAfter)) worker = new ListingWorker(hashUpTo);
       const dir = stack.pop() as RelPath;
       const absDir = absOf(dir);
       const prefix = dir === '' ? '' : `${dir}/`;
       if (worker !== null) listAhead(worker);
-      if (worker !== null && worker.has(dir) && !worker.steal(dir)) {
+      if (worker !== null && worker.has(dir) && !(steal && worker.steal(dir))) {
         // The worker has listed this folder, or is listing it.
         const listing = await worker.take(dir);
         if (!('text' in listing)) {
@@ -354,8 +397,20 @@ export async function* scanNodeTree(
         const { count, nums } = listing;
         const fields = count === 0 ? [] : listing.text.split('\0');
         for (let i = 0; i < count; i++) {
-          const path = prefix + (fields[i * 3] as string);
-          const item = itemOfListed(path, nums[i * 4] as number, nums[i * 4 + 1] as number, nums[i * 4 + 2] as number, nums[i * 4 + 3] as number, fields[i * 3 + 1] as string, fields[i * 3 + 2] as string, filter, access, privileged);
+          const path = prefix + (fields[i * 4] as string);
+          const item = itemOfListed(
+            path,
+            nums[i * 4] as number,
+            nums[i * 4 + 1] as number,
+            nums[i * 4 + 2] as number,
+            nums[i * 4 + 3] as number,
+            fields[i * 4 + 1] as string,
+            fields[i * 4 + 2] as string,
+            fields[i * 4 + 3] as string,
+            filter,
+            access,
+            privileged,
+          );
           if (item.type === 'entry' && item.meta.kind === 'dir' && !(filter?.prunes(path) ?? false)) stack.push(path);
           batch.push(item);
           if (batch.length >= batchSize) {
