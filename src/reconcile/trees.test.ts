@@ -446,6 +446,52 @@ describe('trees (folds of events)', () => {
     for (const [path, e] of seen) expect(e).toEqual(t.entries?.(path));
   });
 
+  it('forEachEntry tells a shared synced entry (what both sides amount to) from a written-out one', () => {
+    const t = createTrees();
+    const entry: SyncedEntry = { kind: 'file', size: 1, fileId: 'f1', mtimeNs: '1', cloudId: 'c1', cloudVersion: '1' };
+    t.applyLocal([{ path: 'shared', meta: file('f1') }, { path: 'changed', meta: file('f1') }]);
+    t.applyCloud([{ path: 'shared', meta: item('c1') }, { path: 'changed', meta: item('c1') }]);
+    t.applySynced([{ path: 'shared', entry }, { path: 'changed', entry }, { path: 'alone', entry }]);
+    // A side's change writes the shared entry out first.
+    t.applyLocal([{ path: 'changed', meta: file('f1', '2') }]);
+    const shared: Record<string, boolean> = {};
+    t.forEachEntry((path, _l, _c, s, isShared) => {
+      shared[path] = isShared;
+      expect(s).toEqual(entry);
+    });
+    expect(shared).toEqual({ alone: false, changed: false, shared: true });
+  });
+
+  it('trees made with planning: false answer and walk like the planner\'s, and refuse what needs its bookkeeping', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 30 }), (ops) => {
+        const planner = createTrees();
+        const view = createTrees({ planning: false });
+        for (const op of ops) {
+          applyOp(planner, op);
+          // The dirty set is the planner's alone.
+          if (op.tree !== 'dirty') applyOp(view, op);
+        }
+        const walk = (t: Trees): unknown[] => {
+          const out: unknown[] = [];
+          t.forEachEntry((...args) => out.push(args));
+          return out;
+        };
+        expect(walk(view)).toEqual(walk(planner));
+        for (const p of paths) expect(view.entries?.(p)).toEqual(planner.entries?.(p));
+        for (const tree of ['local', 'cloud', 'synced'] as const) expect(view.paths(tree)).toEqual(planner.paths(tree));
+      }),
+      { numRuns: 300 },
+    );
+    const view = createTrees({ planning: false });
+    expect(() => view.takeDirty()).toThrow(/planning: false/);
+    expect(() => view.dirty()).toThrow(/planning: false/);
+    expect(() => view.inSync('a')).toThrow(/planning: false/);
+    expect(() => { view.markDirty(['a']); }).toThrow(/planning: false/);
+    expect(() => { view.markAllDirty(); }).toThrow(/planning: false/);
+    expect(() => { view.save(new SnapshotWriter()); }).toThrow(/planning: false/);
+  });
+
   describe('scanMarks (what one scan saw)', () => {
     const f = (id: string): LocalMeta => file(id, '1', 1, 'h');
 
