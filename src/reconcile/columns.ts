@@ -293,6 +293,12 @@ export class PackedStrings {
   private readonly num = new Chunked(f64);
   private readonly overflow = new Map<number, string>();
 
+  // The prefix this column stored last and its number: a column's values mostly share one prefix
+  // (every mtime, every `dev:` of one device), so the usual write slices no prefix string and looks
+  // nothing up (ADR 0074). Numbers never change once given, so a remembered one stays right.
+  private lastPrefix = '';
+  private lastId = -1;
+
   constructor(private readonly pool: PrefixPool) {}
 
   /** Stores `value` (or clears the slot when undefined). */
@@ -302,9 +308,26 @@ export class PackedStrings {
       if (this.pre.chunkAt(slot) !== undefined) this.pre.set(slot, ABSENT);
       return;
     }
+    // The trailing digits (at most MAX_DIGITS) and their value, read from the right: every partial
+    // sum is an integer below 10^15, so this is exactly Number() of those digits.
     let i = value.length;
-    while (i > 0 && value.length - i < MAX_DIGITS && isDigit(value.charCodeAt(i - 1))) i--;
-    const id = this.pool.idOf(value.slice(0, i));
+    let n = 0;
+    for (let scale = 1; i > 0 && value.length - i < MAX_DIGITS; scale *= 10) {
+      const code = value.charCodeAt(i - 1);
+      if (!isDigit(code)) break;
+      n += (code - 48) * scale;
+      i--;
+    }
+    let id: number;
+    if (this.lastId >= 0 && i === this.lastPrefix.length && value.startsWith(this.lastPrefix)) id = this.lastId;
+    else {
+      const prefix = value.slice(0, i);
+      id = this.pool.idOf(prefix);
+      if (id >= 0) {
+        this.lastPrefix = prefix;
+        this.lastId = id;
+      }
+    }
     if (id < 0) {
       this.pre.set(slot, OVERFLOW);
       this.overflow.set(slot, value);
@@ -312,7 +335,7 @@ export class PackedStrings {
     }
     this.pre.set(slot, id + 2);
     this.width.set(slot, value.length - i);
-    this.num.set(slot, i === value.length ? 0 : Number(value.slice(i)));
+    this.num.set(slot, n);
   }
 
   /** The string at `slot`, or undefined. */

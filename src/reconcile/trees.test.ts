@@ -40,6 +40,45 @@ describe('columns', () => {
     expect(col.get(100_000)).toBeUndefined();
   });
 
+  it('packed strings round-trip any sequence of writes (prefixes repeated or not, digits up to and past 15), and compare like the strings', () => {
+    const valueArb = fc.oneof(
+      fc.tuple(fc.constantFrom('', 'f-', '2049:', 'v', 'é', 'a/b'), fc.stringMatching(/^[0-9]{0,20}$/)).map(([p, d]) => p + d),
+      fc.string({ maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(20), fc.option(valueArb, { nil: undefined })), { maxLength: 60 }), (writes) => {
+        const pool = new PrefixPool();
+        const col = new PackedStrings(pool);
+        const other = new PackedStrings(pool);
+        const expected = new Map<number, string | undefined>();
+        for (const [slot, value] of writes) {
+          col.set(slot, value);
+          expected.set(slot, value);
+        }
+        // The same values written in another order into a column of the same pool.
+        for (const [slot, value] of [...expected].reverse()) other.set(slot, value);
+        for (const [slot, value] of expected) {
+          expect(col.get(slot)).toBe(value);
+          expect(col.equals(slot, value)).toBe(true);
+          expect(col.sameAs(other, slot)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('packed strings keep working when the prefix pool is full (new prefixes overflow, known ones still pack)', () => {
+    const pool = new PrefixPool();
+    const col = new PackedStrings(pool);
+    col.set(0, 'known-1');
+    for (let i = 0; pool.idOf(`p${String(i)}-`) >= 0; i++);
+    col.set(1, 'new-prefix-2');
+    col.set(2, 'known-3');
+    col.set(3, 'other-4');
+    col.set(4, 'known-5');
+    expect([0, 1, 2, 3, 4].map((i) => col.get(i))).toEqual(['known-1', 'new-prefix-2', 'known-3', 'other-4', 'known-5']);
+  });
+
   it('hashes: SHA-256 hex packs to bytes, anything else overflows, both round-trip', () => {
     const col = new HashColumn();
     const sha = 'ab'.repeat(32);
