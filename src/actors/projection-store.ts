@@ -10,14 +10,13 @@ import Database from 'better-sqlite3';
 import type { Subscription } from 'rxjs';
 import type { EventLog } from '../events/event-log.js';
 import type { StoredEvent } from '../events/types.js';
-import { decodeRow, type StoredRow } from '../events/upcast.js';
+import { decodeRow } from '../events/upcast.js';
 import { FoldsyncError } from '../lib/errors.js';
 import type { AnyPersistedProjection, PersistedProjection } from '../projections/projection.js';
 
 /** The schema of the views file; a file of another schema is dropped and rebuilt (it is a cache). */
 // 2: `view` stored before `state` (ADR 0074).
 const SCHEMA_VERSION = 2;
-const PAGE = 5000;
 
 /** Where a projection's saved state stands. */
 export interface Checkpoint {
@@ -159,20 +158,6 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
   const apply = (e: StoredEvent): void => {
     for (const slot of all()) applyOne(slot, e);
   };
-  /**
-   * Decodes the rows of `page` (in position order) one at a time, each folded into every
-   * projection that has not seen it before the next is decoded: an event is decoded once and
-   * dropped at once, so a page of decoded events is never alive together (it was: young-generation
-   * collections copied and promoted it, ADR 0074). Decoding checks every row as `EventLog.read`
-   * does: a corrupt row fails with its position, after the rows before it were folded.
-   */
-  const applyRows = (page: readonly StoredRow[]): void => {
-    const slots = all();
-    for (const row of page) {
-      const e = decodeRow(row);
-      for (const slot of slots) applyOne(slot, e);
-    }
-  };
   const save = (): void => {
     const changed = all().filter((s) => s.dirty);
     if (changed.length === 0) return;
@@ -202,14 +187,17 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
   return {
     catchUp: async (log) => {
       const head = await checkLog(log);
-      const from = Math.min(...all().map((s) => s.position)) + 1;
-      for (let at = from; at <= head; ) {
-        const page = await log.readRows(at, PAGE);
-        const last = page[page.length - 1];
-        if (last === undefined) break;
-        applyRows(page);
-        at = last.position + 1;
-      }
+      const slots = all();
+      const from = Math.min(...slots.map((s) => s.position)) + 1;
+      // Each row is decoded (`decodeRow`: the checks of `EventLog.read`) and folded into every
+      // projection that has not seen it before the next is read: an event is decoded once and
+      // dropped at once, so no page of rows or events is ever alive together (it was: young-
+      // generation collections copied and promoted it, ADR 0074). A corrupt row fails with its
+      // position, after the rows before it were folded (in memory: nothing is saved).
+      await log.scanRows(from, head, (row) => {
+        const e = decodeRow(row);
+        for (const slot of slots) applyOne(slot, e);
+      });
       save();
       return head;
     },

@@ -14,6 +14,7 @@ import { StreamConflictError } from './errors.js';
 import { readPages, type EventLog } from './event-log.js';
 import { sampleLocalChanged } from './sample-events.js';
 import type { FoldsyncEvent, StoredEvent } from './types.js';
+import type { StoredRow } from './upcast.js';
 
 /** Opens a fresh, empty store for one test; `dir` is a temporary folder the test owns. */
 export type EventLogFactory = (clock: VirtualClock, dir: string) => Promise<EventLog>;
@@ -133,6 +134,38 @@ export function describeEventLogContract(name: string, open: EventLogFactory): v
       const odd: number[] = [];
       for await (const page of readPages(log, { stream: 'task:odd', pageSize: 2 })) odd.push(...page.map((e) => e.streamVersion));
       expect(odd).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+
+    it('scans rows from a position to a position, in order, as readRows gives them', async () => {
+      const log = await fresh();
+      for (let b = 0; b < 5; b++) {
+        await log.append(b % 2 === 0 ? 'task:even' : 'task:odd', Array.from({ length: 3 }, (_, i) => sampleLocalChanged(b * 3 + i)), 'any');
+      }
+      const scan = async (from: number, to: number): Promise<StoredRow[]> => {
+        const seen: StoredRow[] = [];
+        // The row object may be reused for the next row: copy it.
+        await log.scanRows(from, to, (row) => seen.push({ ...row }));
+        return seen;
+      };
+      expect(await scan(1, 15)).toEqual(await log.readRows(1, 100));
+      expect(await scan(4, 8)).toEqual(await log.readRows(4, 5));
+      expect((await scan(14, 100)).map((r) => r.position)).toEqual([14, 15]);
+      expect(await scan(16, 20)).toEqual([]);
+      expect(await scan(5, 4)).toEqual([]);
+    });
+
+    it('stops a scan at the first error of its callback, and rejects with it', async () => {
+      const log = await fresh();
+      await log.append('task:a', Array.from({ length: 10 }, (_, i) => sampleLocalChanged(i)), 0);
+      const seen: number[] = [];
+      const error = await rejection(
+        log.scanRows(1, 10, (row) => {
+          seen.push(row.position);
+          if (row.position === 4) throw new Error('stop here');
+        }),
+      );
+      expect((error as Error).message).toBe('stop here');
+      expect(seen).toEqual([1, 2, 3, 4]);
     });
 
     it('gives each reader its own copy of an event', async () => {
@@ -308,6 +341,7 @@ export function describeEventLogContract(name: string, open: EventLogFactory): v
       expect(isFoldsyncError(await rejection(log.append('engine', [started('2')], 'any')), 'log-closed')).toBe(true);
       expect(isFoldsyncError(await rejection(log.read()), 'log-closed')).toBe(true);
       expect(isFoldsyncError(await rejection(log.head()), 'log-closed')).toBe(true);
+      expect(isFoldsyncError(await rejection(log.scanRows(1, 1, () => undefined)), 'log-closed')).toBe(true);
       expect(isFoldsyncError(await rejection(firstValueFrom(log.subscribe())), 'log-closed')).toBe(true);
     });
   });

@@ -64,6 +64,15 @@ export interface EventLog {
   /** Rows as stored, not decoded or upcast (for export and inspection tools), like {@link EventLog.read}. */
   readRows(from?: number, limit?: number): Promise<readonly StoredRow[]>;
 
+  /**
+   * Calls `fn` with every row with `from <= position <= to`, in order, as stored (like
+   * {@link EventLog.readRows}), one at a time, through one object that the next row overwrites:
+   * `fn` copies what it keeps. A whole-log fold's read (ADR 0074): no object per row, no page of
+   * rows kept. Resolves once `fn` has seen the last row; rejects with the first error of the read
+   * or of `fn`, after which `fn` is not called again.
+   */
+  scanRows(from: number, to: number, fn: (row: StoredRow) => void): Promise<void>;
+
   /** The position of the last event; 0 for an empty log. */
   head(): Promise<number>;
 

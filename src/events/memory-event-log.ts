@@ -88,6 +88,11 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): MemoryEven
         ensureOpen();
         return page(rows, from - 1, limit);
       }),
+    scanRows: (from, to, fn) =>
+      settle(() => {
+        ensureOpen();
+        for (let i = Math.max(from, 1) - 1; i < Math.min(to, rows.length); i++) fn(rows[i] as StoredRow);
+      }),
     head: () =>
       settle(() => {
         ensureOpen();

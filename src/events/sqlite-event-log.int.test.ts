@@ -10,6 +10,8 @@ import { describeEventLogContract, rejection } from './event-log.contract.js';
 import type { EventLog } from './event-log.js';
 import { sampleLocalChanged } from './sample-events.js';
 import { createSqliteEventLog } from './sqlite-event-log.js';
+import { scanWorkerStats } from './sqlite-scan-worker.js';
+import type { StoredRow } from './upcast.js';
 
 describeEventLogContract('sqlite', async (clock, dir) => createSqliteEventLog({ file: join(dir, 'events.db'), clock }));
 
@@ -167,6 +169,71 @@ describe('sqlite event log', () => {
     raw.close();
     const error = await rejection(open(file));
     expect(isFoldsyncError(error, 'log-too-new')).toBe(true);
+  });
+
+  describe('scans a long range on a worker thread (ADR 0074)', () => {
+    /** A log of 12,001 events in two streams (three worker pages), with fractional times and payloads beyond ASCII. */
+    const filled = async (): Promise<{ file: string; log: EventLog }> => {
+      const file = join(dir, 'events.db');
+      const log = await open(file);
+      for (let b = 0; b < 12; b++) {
+        clock.advance(0.25);
+        await log.append(b % 2 === 0 ? 'task:é' : 'engine', Array.from({ length: 1000 }, (_, i) => sampleLocalChanged(b * 1000 + i, i % 7 === 0 ? '-日本-😀' : '')), 'any');
+      }
+      await log.append('task:a', [sampleLocalChanged(-1)], 'any');
+      return { file, log };
+    };
+    const scan = async (log: EventLog, from: number, to: number): Promise<StoredRow[]> => {
+      const rows: StoredRow[] = [];
+      await log.scanRows(from, to, (row) => rows.push({ ...row }));
+      return rows;
+    };
+
+    it('hands over the same rows as the direct read, in order, for any range', async () => {
+      const { file } = await filled();
+      const direct = await createSqliteEventLog({ file, clock, scanWorker: 'never' });
+      const worker = await createSqliteEventLog({ file, clock, scanWorker: 'always' });
+      opened.push(direct, worker);
+      for (const [from, to] of [[1, 12_001], [0, 20_000], [4_999, 10_002], [12_001, 12_001], [7, 6]] as const) {
+        const pages = scanWorkerStats.pages;
+        const expected = await scan(direct, from, to);
+        expect(scanWorkerStats.pages).toBe(pages);
+        expect(expected.length).toBe(Math.max(0, Math.min(to, 12_001) - Math.max(from, 1) + 1));
+        expect(await scan(worker, from, to)).toEqual(expected);
+        // The rows came from the worker, not from the direct read it falls back to.
+        expect(scanWorkerStats.pages - pages).toBe(Math.ceil(expected.length / 5000));
+      }
+      expect(await scan(worker, 1, 12_001)).toEqual(await direct.readRows(1, 20_000));
+    });
+
+    it("stops at the callback's first error and rejects with it", async () => {
+      const { file } = await filled();
+      const worker = await createSqliteEventLog({ file, clock, scanWorker: 'always' });
+      opened.push(worker);
+      let last = 0;
+      const error = await rejection(
+        worker.scanRows(1, 12_001, (row) => {
+          last = row.position;
+          if (row.position === 7_000) throw new Error('stop here');
+        }),
+      );
+      expect((error as Error).message).toBe('stop here');
+      expect(last).toBe(7_000);
+    });
+
+    it('fails with log-closed when the log closes during the scan', async () => {
+      const { file } = await filled();
+      const worker = await createSqliteEventLog({ file, clock, scanWorker: 'always' });
+      let seen = 0;
+      const error = await rejection(
+        worker.scanRows(1, 12_001, () => {
+          seen += 1;
+          if (seen === 100) void worker.close();
+        }),
+      );
+      expect(isFoldsyncError(error, 'log-closed')).toBe(true);
+      expect(seen).toBeLessThan(12_001);
+    });
   });
 
   it('reports a database locked by another process as log-locked', async () => {

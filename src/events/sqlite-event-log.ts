@@ -16,6 +16,7 @@ import { EventLogError, StreamConflictError } from './errors.js';
 import { DEFAULT_PAGE_SIZE, type AppendResult, type EventLog, type ExpectedVersion } from './event-log.js';
 import { readExport, writeExport } from './export-file.js';
 import { followLog } from './follow.js';
+import { scanOnWorker, type RowCursor } from './sqlite-scan-worker.js';
 import { checkAppend, closedError, notEmpty, settle } from './store-support.js';
 import type { FoldsyncEvent, StoredEvent } from './types.js';
 import { decodeEvent, encodeEvent, parseData, type StoredRow } from './upcast.js';
@@ -36,6 +37,11 @@ export interface SqliteEventLogOptions {
    * survives a process crash but the newest batches may roll back on power loss; faster on slow disks.
    */
   readonly durability?: 'full' | 'normal';
+  /**
+   * Whether {@link EventLog.scanRows} reads on a worker thread: `auto` (default) from
+   * {@link SCAN_WORKER_ROWS} rows, `always`, or `never` (ADR 0074).
+   */
+  readonly scanWorker?: 'auto' | 'always' | 'never';
 }
 
 interface Schema {
@@ -77,6 +83,10 @@ const OWN_TABLES = new Set(['events', 'foldsync_meta', MIGRATION_TABLE, MIGRATIO
 // prepared statements serve every batch size (one statement per size would grow without bound).
 const INSERT_CHUNKS = [256, 32, 4, 1] as const;
 const COLUMNS = 'position, stream, stream_version, at, type, v, data';
+/** Rows per statement of {@link EventLog.scanRows}. */
+const SCAN_PAGE = 5000;
+/** Rows from which `scanRows` reads on a worker thread in `auto` mode (below, starting it costs more than it saves). */
+export const SCAN_WORKER_ROWS = 50_000;
 
 type RawRow = [position: number, stream: string, streamVersion: number, at: number, type: string, v: number, data: string];
 
@@ -130,7 +140,7 @@ export async function createSqliteEventLog(options: SqliteEventLogOptions): Prom
       }
       throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
     }
-    return openStore(db, kysely, file, clock);
+    return openStore(db, kysely, file, clock, options.scanWorker ?? 'auto');
   } catch (error) {
     await kysely.destroy();
     throw mapSqliteError(error, file, 'opening it');
@@ -151,10 +161,11 @@ function checkOwnership(db: Database.Database, file: string): void {
   }
 }
 
-function openStore(db: Database.Database, kysely: Kysely<Schema>, file: string, clock: Pick<Clock, 'now'>): EventLog {
+function openStore(db: Database.Database, kysely: Kysely<Schema>, file: string, clock: Pick<Clock, 'now'>, scanWorker: 'auto' | 'always' | 'never'): EventLog {
   const headStmt = db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck();
   const versionStmt = db.prepare('SELECT coalesce(max(stream_version), 0) FROM events WHERE stream = ?').pluck();
   const readStmt = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(true);
+  const scanStmt = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?`).raw(true);
   const readStreamStmt = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`).raw(true);
   const inserts = new Map(INSERT_CHUNKS.map((n) => [n, db.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${Array.from({ length: n }, () => '(?,?,?,?,?,?,?)').join(',')}`)]));
   const appended$ = new Subject<readonly StoredEvent[]>();
@@ -234,6 +245,35 @@ function openStore(db: Database.Database, kysely: Kysely<Schema>, file: string, 
       settle(() => guard('reading', () => readStreamStmt.all(stream, fromVersion, limit) as RawRow[]).map(decodeRaw)),
     readRows: (from = 1, limit = DEFAULT_PAGE_SIZE) =>
       settle(() => guard('reading', () => readStmt.all(from, limit) as RawRow[]).map(([position, stream, streamVersion, at, type, v, data]): StoredRow => ({ position, stream, streamVersion, at, type, v, data }))),
+    scanRows: async (from, to, fn) => {
+      ensureOpen();
+      // One object for every row (the caller copies what it keeps): a fold of the whole log
+      // allocates no row objects beside the arrays better-sqlite3 returns (ADR 0074).
+      const row: RowCursor = { position: 0, stream: '', streamVersion: 0, at: 0, type: '', v: 0, data: '' };
+      let next = Math.max(from, 1);
+      // A long range is read on a second thread while this one folds (ADR 0074); whatever the
+      // worker did not hand over (it failed, or could not start) is read here.
+      if (file !== ':memory:' && file !== '' && to >= next && (scanWorker === 'always' || (scanWorker === 'auto' && to - next + 1 >= SCAN_WORKER_ROWS))) {
+        next = await scanOnWorker(file, next, to, row, fn, ensureOpen);
+      }
+      while (next <= to) {
+        const rows = guard('reading', () => scanStmt.all(next, to, SCAN_PAGE) as RawRow[]);
+        for (const r of rows) {
+          row.position = r[0];
+          row.stream = r[1];
+          row.streamVersion = r[2];
+          row.at = r[3];
+          row.type = r[4];
+          row.v = r[5];
+          row.data = r[6];
+          fn(row);
+        }
+        if (rows.length < SCAN_PAGE) return;
+        next = (rows[rows.length - 1] as RawRow)[0] + 1;
+        // Between pages, let other work in (an `await` of a page read did so before).
+        await Promise.resolve();
+      }
+    },
     head: async () => {
       ensureOpen();
       const row = await kysely.selectFrom('events').select((eb) => eb.fn.max('position').as('head')).executeTakeFirst();

@@ -49,8 +49,6 @@ interface TaskFiles {
   /** Paths whose last outcome is a failure that will not be retried by itself: the reason, and the side shown when neither holds it. */
   readonly failed: Map<string, { readonly reason: string; readonly origin: Side }>;
   readonly skipped: Map<string, string>;
-  /** Events since the trees' dirty set was last cleared (not saved: it never shows in the view). */
-  sinceClear: number;
 }
 
 /** The projection's state: tasks by id. */
@@ -144,7 +142,7 @@ function encodeTrees(trees: Trees): EncodedTrees {
   const skinds: string[] = [];
   let prev = '';
   // One walk of every path in canonical order: each tree's entries come out in that order too.
-  trees.forEachEntry((path, l, c, s) => {
+  trees.forEachEntry((path, l, c, s, shared) => {
     const max = Math.min(prev.length, path.length);
     let cut = 0;
     while (cut < max && prev.charCodeAt(cut) === path.charCodeAt(cut)) cut += 1;
@@ -167,8 +165,12 @@ function encodeTrees(trees: Trees): EncodedTrees {
     }
     skinds.push(s === undefined ? '-' : kindChar(s.kind));
     if (s !== undefined) {
-      const derived = derivedEntry(l, c);
-      synced.push(derived !== undefined && sameSynced(derived, s) ? 0 : s);
+      // A shared entry is by definition what `l` and `c` amount to: no need to derive and compare.
+      if (shared) synced.push(0);
+      else {
+        const derived = derivedEntry(l, c);
+        synced.push(derived !== undefined && sameSynced(derived, s) ? 0 : s);
+      }
     }
   });
   return {
@@ -219,11 +221,11 @@ function decodeTrees(trees: Trees, e: EncodedTrees): void {
       return { path, entry };
     }),
   );
-  trees.takeDirty();
 }
 
 function newTask(mode: SyncMode): TaskFiles {
-  return { mode, trees: createTrees(), open: new Map(), failed: new Map(), skipped: new Map(), sinceClear: 0 };
+  // Read only through their entries: without the planner's dirty set and sync state (ADR 0074).
+  return { mode, trees: createTrees({ planning: false }), open: new Map(), failed: new Map(), skipped: new Map() };
 }
 
 /** The file status projection. */
@@ -321,12 +323,6 @@ function applyFileEvent(state: FileStatusState, stored: StoredEvent): void {
       break;
     default:
       break;
-  }
-  // The trees' dirty set is the planner's business, not this view's: clear it now and then, so it
-  // stays small without paying for a clear at every event.
-  if (++t.sinceClear >= 4096) {
-    t.sinceClear = 0;
-    t.trees.takeDirty();
   }
 }
 

@@ -315,6 +315,12 @@ export class PackedStrings {
   private readonly hex = new Chunked(u8, MAX_NIBBLES / 2);
   private readonly overflow = new Map<number, string>();
 
+  // The prefix this column stored last and its number: a column's values mostly share one prefix
+  // (every mtime, every `dev:` of one device), so the usual write slices no prefix string and looks
+  // nothing up (ADR 0074). Numbers never change once given, so a remembered one stays right.
+  private lastPrefix = '';
+  private lastId = -1;
+
   constructor(private readonly pool: PrefixPool) {}
 
   /** Stores `value` (or clears the slot when undefined). */
@@ -335,7 +341,7 @@ export class PackedStrings {
       h--;
     }
     if (letter) {
-      const id = this.pool.idOf(value.slice(0, h));
+      const id = this.prefixId(value, h);
       if (id >= 0) {
         this.pre.set(slot, id + 2);
         this.width.set(slot, HEX_TAIL | (len - h));
@@ -346,18 +352,38 @@ export class PackedStrings {
         return;
       }
     } else {
+      // The trailing digits (at most MAX_DIGITS) and their value, read from the right: every partial
+      // sum is an integer below 10^15, so this is exactly Number() of those digits.
       let i = len;
-      while (i > 0 && len - i < MAX_DIGITS && isDigit(value.charCodeAt(i - 1))) i--;
-      const id = this.pool.idOf(value.slice(0, i));
+      let n = 0;
+      for (let scale = 1; i > 0 && len - i < MAX_DIGITS; scale *= 10) {
+        const code = value.charCodeAt(i - 1);
+        if (!isDigit(code)) break;
+        n += (code - 48) * scale;
+        i--;
+      }
+      const id = this.prefixId(value, i);
       if (id >= 0) {
         this.pre.set(slot, id + 2);
         this.width.set(slot, len - i);
-        this.num.set(slot, i === len ? 0 : Number(value.slice(i)));
+        this.num.set(slot, n);
         return;
       }
     }
     this.pre.set(slot, OVERFLOW);
     this.overflow.set(slot, value);
+  }
+
+  /** The pool number of `value`'s first `end` characters (-1: the pool is full), remembering the last one. */
+  private prefixId(value: string, end: number): number {
+    if (this.lastId >= 0 && end === this.lastPrefix.length && value.startsWith(this.lastPrefix)) return this.lastId;
+    const prefix = value.slice(0, end);
+    const id = this.pool.idOf(prefix);
+    if (id >= 0) {
+      this.lastPrefix = prefix;
+      this.lastId = id;
+    }
+    return id;
   }
 
   /** The string at `slot`, or undefined. */

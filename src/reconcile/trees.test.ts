@@ -84,6 +84,45 @@ describe('columns', () => {
     );
   });
 
+  it('packed strings round-trip any sequence of writes (prefixes repeated or not, digits up to and past 15), and compare like the strings', () => {
+    const valueArb = fc.oneof(
+      fc.tuple(fc.constantFrom('', 'f-', '2049:', 'v', 'é', 'a/b'), fc.stringMatching(/^[0-9]{0,20}$/)).map(([p, d]) => p + d),
+      fc.string({ maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(20), fc.option(valueArb, { nil: undefined })), { maxLength: 60 }), (writes) => {
+        const pool = new PrefixPool();
+        const col = new PackedStrings(pool);
+        const other = new PackedStrings(pool);
+        const expected = new Map<number, string | undefined>();
+        for (const [slot, value] of writes) {
+          col.set(slot, value);
+          expected.set(slot, value);
+        }
+        // The same values written in another order into a column of the same pool.
+        for (const [slot, value] of [...expected].reverse()) other.set(slot, value);
+        for (const [slot, value] of expected) {
+          expect(col.get(slot)).toBe(value);
+          expect(col.equals(slot, value)).toBe(true);
+          expect(col.sameAs(other, slot)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('packed strings keep working when the prefix pool is full (new prefixes overflow, known ones still pack)', () => {
+    const pool = new PrefixPool();
+    const col = new PackedStrings(pool);
+    col.set(0, 'known-1');
+    for (let i = 0; pool.idOf(`p${String(i)}-`) >= 0; i++);
+    col.set(1, 'new-prefix-2');
+    col.set(2, 'known-3');
+    col.set(3, 'other-4');
+    col.set(4, 'known-5');
+    expect([0, 1, 2, 3, 4].map((i) => col.get(i))).toEqual(['known-1', 'new-prefix-2', 'known-3', 'other-4', 'known-5']);
+  });
+
   it('hashes: SHA-256 hex packs to bytes, anything else overflows, both round-trip', () => {
     const col = new HashColumn();
     const sha = 'ab'.repeat(32);
@@ -488,6 +527,52 @@ describe('trees (folds of events)', () => {
     expect(seen.map(([p]) => p)).toEqual(all);
     expect(all).toEqual(['a', 'a/x', 'a-b', 'gone', 'only-local', 'z/only-cloud']);
     for (const [path, e] of seen) expect(e).toEqual(t.entries?.(path));
+  });
+
+  it('forEachEntry tells a shared synced entry (what both sides amount to) from a written-out one', () => {
+    const t = createTrees();
+    const entry: SyncedEntry = { kind: 'file', size: 1, fileId: 'f1', mtimeNs: '1', cloudId: 'c1', cloudVersion: '1' };
+    t.applyLocal([{ path: 'shared', meta: file('f1') }, { path: 'changed', meta: file('f1') }]);
+    t.applyCloud([{ path: 'shared', meta: item('c1') }, { path: 'changed', meta: item('c1') }]);
+    t.applySynced([{ path: 'shared', entry }, { path: 'changed', entry }, { path: 'alone', entry }]);
+    // A side's change writes the shared entry out first.
+    t.applyLocal([{ path: 'changed', meta: file('f1', '2') }]);
+    const shared: Record<string, boolean> = {};
+    t.forEachEntry((path, _l, _c, s, isShared) => {
+      shared[path] = isShared;
+      expect(s).toEqual(entry);
+    });
+    expect(shared).toEqual({ alone: false, changed: false, shared: true });
+  });
+
+  it('trees made with planning: false answer and walk like the planner\'s, and refuse what needs its bookkeeping', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 30 }), (ops) => {
+        const planner = createTrees();
+        const view = createTrees({ planning: false });
+        for (const op of ops) {
+          applyOp(planner, op);
+          // The dirty set is the planner's alone.
+          if (op.tree !== 'dirty') applyOp(view, op);
+        }
+        const walk = (t: Trees): unknown[] => {
+          const out: unknown[] = [];
+          t.forEachEntry((...args) => out.push(args));
+          return out;
+        };
+        expect(walk(view)).toEqual(walk(planner));
+        for (const p of paths) expect(view.entries?.(p)).toEqual(planner.entries?.(p));
+        for (const tree of ['local', 'cloud', 'synced'] as const) expect(view.paths(tree)).toEqual(planner.paths(tree));
+      }),
+      { numRuns: 300 },
+    );
+    const view = createTrees({ planning: false });
+    expect(() => view.takeDirty()).toThrow(/planning: false/);
+    expect(() => view.dirty()).toThrow(/planning: false/);
+    expect(() => view.inSync('a')).toThrow(/planning: false/);
+    expect(() => { view.markDirty(['a']); }).toThrow(/planning: false/);
+    expect(() => { view.markAllDirty(); }).toThrow(/planning: false/);
+    expect(() => { view.save(new SnapshotWriter()); }).toThrow(/planning: false/);
   });
 
   describe('scanMarks (what one scan saw)', () => {

@@ -69,9 +69,11 @@ export interface Trees extends TreeView {
   /**
    * Calls `fn` with every path any tree holds and its three entries (as {@link TreeView.entries}
    * gives them), in canonical order: one sort and no lookup by path, for a whole-state encoding
-   * (the file-status view, ADR 0074). O(n log n).
+   * (the file-status view, ADR 0074). O(n log n). `shared` is true when the synced entry is kept
+   * as "what the local and cloud entries amount to" (then `s` is derived from `l` and `c`, and
+   * equals what they amount to), false when it is kept written out (it may still equal that).
    */
-  forEachEntry(fn: (path: RelPath, l: LocalMeta | undefined, c: CloudMeta | undefined, s: SyncedEntry | undefined) => void): void;
+  forEachEntry(fn: (path: RelPath, l: LocalMeta | undefined, c: CloudMeta | undefined, s: SyncedEntry | undefined, shared: boolean) => void): void;
   /** Number of entries `tree` holds. */
   count(tree: TreeName): number;
   /** `inSync` computed afresh from the columns, not read from the recorded sync state (tests). */
@@ -129,9 +131,19 @@ function kindOf(code: number): EntryKind {
   return code === 1 ? 'file' : 'dir';
 }
 
+/** Options of {@link createTrees}. */
+export interface TreesOptions {
+  /**
+   * False for trees only read through their entries (a view, ADR 0074): no dirty set and no
+   * recorded sync state are kept, so `inSync`, `dirty`, `takeDirty`, `markDirty`, `markAllDirty`
+   * and `save` are not available (they throw). Default true: the planner's trees.
+   */
+  readonly planning?: boolean;
+}
+
 /** Creates an empty set of trees. */
-export function createTrees(): Trees {
-  return makeTrees(null);
+export function createTrees(options: TreesOptions = {}): Trees {
+  return makeTrees(null, options.planning ?? true);
 }
 
 /**
@@ -139,10 +151,10 @@ export function createTrees(): Trees {
  * @throws SnapshotFormatError when the bytes were not written by this layout, or are damaged.
  */
 export function restoreTrees(r: SnapshotReader): Trees {
-  return makeTrees(r);
+  return makeTrees(r, true);
 }
 
-function makeTrees(from: SnapshotReader | null): Trees {
+function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
   const table = new PathTable();
   const pool = new PrefixPool();
 
@@ -266,9 +278,15 @@ function makeTrees(from: SnapshotReader | null): Trees {
    * synced entry (ADR 0011). Every write to a column goes through `writeLocal`, `writeCloud` or
    * `writeSynced`, and each ends here when it changed something.
    */
-  const noteWrite = (slot: number): void => {
-    syncState.set(slot, computeInSync(slot) ? 1 : 0);
-    dirtySlots.add(slot);
+  const noteWrite = planning
+    ? (slot: number): void => {
+        syncState.set(slot, computeInSync(slot) ? 1 : 0);
+        dirtySlots.add(slot);
+      }
+    : (): void => undefined;
+  /** Refuses what trees without the planner's bookkeeping cannot answer. */
+  const planningOnly = (what: string): void => {
+    if (!planning) throw new Error(`assertion failed: ${what} of trees made with planning: false`);
   };
   // Whether the entry stored at `slot` equals `meta`, field by field, compared in the columns: no
   // meta and no string is built for the usual answer (ADR 0074).
@@ -435,6 +453,7 @@ function makeTrees(from: SnapshotReader | null): Trees {
       return sortPaths(out);
     },
     inSync: (path) => {
+      planningOnly('inSync');
       const slot = table.slotOf(path);
       return slot !== undefined && syncState.get(slot) === 1;
     },
@@ -489,13 +508,19 @@ function makeTrees(from: SnapshotReader | null): Trees {
     applyCloud,
     applySynced,
     markDirty: (paths) => {
+      planningOnly('markDirty');
       for (const p of paths) dirtySlots.add(table.intern(p));
     },
     markAllDirty: () => {
+      planningOnly('markAllDirty');
       allDirty = true;
     },
-    dirty: () => dirtyPaths(),
+    dirty: () => {
+      planningOnly('dirty');
+      return dirtyPaths();
+    },
     takeDirty: () => {
+      planningOnly('takeDirty');
       let out: RelPath[];
       if (allDirty) {
         out = dirtyPaths();
@@ -524,8 +549,9 @@ function makeTrees(from: SnapshotReader | null): Trees {
       for (const slot of sortByRelPath(slots, (x) => table.pathOf(x))) {
         const l = readLocal(slot);
         const c = readCloud(slot);
-        const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
-        fn(table.pathOf(slot), l, c, s);
+        const shared = sKind.get(slot) !== 0 && sShared.get(slot) === 1;
+        const s = sKind.get(slot) === 0 ? undefined : shared ? deriveFrom(l, c) : sExplicit.get(slot);
+        fn(table.pathOf(slot), l, c, s, shared);
       }
     },
     count: (tree) => counts[tree],
@@ -534,6 +560,7 @@ function makeTrees(from: SnapshotReader | null): Trees {
       return slot !== undefined && computeInSync(slot);
     },
     save: (w) => {
+      planningOnly('save');
       w.section('trees');
       table.save(w);
       pool.save(w);

@@ -158,6 +158,7 @@ export async function createEngineSimulation(options: EngineSimulationOptions = 
     read: (from, limit) => (inc.alive ? log.read(from, limit) : never()),
     readStream: (stream, from, limit) => (inc.alive ? log.readStream(stream, from, limit) : never()),
     readRows: (from, limit) => (inc.alive ? log.readRows(from, limit) : never()),
+    scanRows: (from, to, fn) => (inc.alive ? log.scanRows(from, to, fn) : never()),
     head: () => (inc.alive ? log.head() : never()),
     streamVersion: (stream) => (inc.alive ? log.streamVersion(stream) : never()),
     // The engine never closes the shared log; a restart keeps it.
