@@ -519,6 +519,25 @@ export class HashColumn {
     return this.tag.get(slot) !== 0;
   }
 
+  /** True when the hash at `slot` is `value` (both absent counts), compared in place: no string is built. */
+  equals(slot: number, value: string | undefined): boolean {
+    const t = this.tag.get(slot);
+    if (t === 0) return value === undefined;
+    if (value === undefined) return false;
+    if (t === 2) return this.overflow.get(slot) === value;
+    // Stored as bytes: what `get` would give is 64 lowercase hex digits.
+    if (value.length !== 64) return false;
+    const chunk = this.bytes.chunkAt(slot);
+    if (chunk === undefined) return false;
+    const at = (slot & MASK) * 32;
+    for (let i = 0; i < 32; i++) {
+      const hi = HEX_VALUE[value.charCodeAt(2 * i)] ?? -1;
+      const lo = HEX_VALUE[value.charCodeAt(2 * i + 1)] ?? -1;
+      if (hi < 0 || lo < 0 || chunk[at + i] !== ((hi << 4) | lo)) return false;
+    }
+    return true;
+  }
+
   /** The hash at `slot`, or undefined. */
   get(slot: number): string | undefined {
     const t = this.tag.get(slot);

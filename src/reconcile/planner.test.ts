@@ -12,7 +12,8 @@ import {
   userWriteCloud,
   userWriteLocal,
 } from './simulate.js';
-import { builtInMatcher, planActions } from './planner.js';
+import { builtInMatcher, PathSet, planActions } from './planner.js';
+import fc from 'fast-check';
 import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
 import { createTrees } from './trees.js';
 
@@ -669,6 +670,28 @@ describe('builtInMatcher (the planner fast path for filters)', () => {
 
   it('steps aside for user patterns', () => {
     expect(builtInMatcher({ include: [], exclude: ['*.log'], maxFileSize: null })).toBeNull();
+  });
+});
+
+describe('PathSet (created and final paths of a plan)', () => {
+  it('answers like a Set and iterates over each path once, for any additions in any order (ascending runs, repeats, names below and above "/")', () => {
+    const pathArb = fc.array(fc.stringMatching(/^[ab.\- é]{1,2}$/), { minLength: 1, maxLength: 3 }).map((segs) => segs.join('/'));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), pathArb), { maxLength: 40 }), fc.boolean(), (ops, sortFirst) => {
+        const list = sortFirst ? [...ops].sort((x, y) => (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0)) : ops;
+        const fast = new PathSet();
+        const slow = new Set<string>();
+        for (const [add, p] of list) {
+          if (add) {
+            fast.add(p);
+            slow.add(p);
+          }
+          for (const [, q] of list) expect(fast.has(q), q).toBe(slow.has(q));
+        }
+        expect([...fast].sort()).toEqual([...slow].sort());
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

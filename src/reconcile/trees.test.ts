@@ -319,6 +319,23 @@ describe('trees (folds of events)', () => {
     );
   }, 60_000);
 
+  it('entries() gives exactly what the three reads give (same fields, same order, a hash only where held), after any sequence of folds', () => {
+    // A side recorded as its synced entry is built from that entry instead of decoded (ADR 0011):
+    // the recorded flags must never outlive a write to either side or to the synced tree.
+    fc.assert(
+      fc.property(fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 }), (batches) => {
+        const t = createTrees();
+        for (const batch of batches) {
+          for (const op of batch) applyOp(t, op);
+          for (const p of ['', ...paths]) {
+            expect(JSON.stringify(t.entries?.(p)), p).toBe(JSON.stringify({ l: t.local(p), c: t.cloud(p), s: t.synced(p) }));
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  }, 60_000);
+
   it('a snapshot restores trees that answer and fold on exactly like the original (ADR 0012)', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 0, maxLength: 40 }), fc.nat(), fc.boolean(), (ops, cut, observeFirst) => {

@@ -127,6 +127,12 @@ function isSyncedEntry(v: unknown): v is SyncedEntry {
 }
 
 const KIND_CODE = { file: 1, dir: 2 } as const;
+
+// Values of the sync state column (see `syncState` in makeTrees). IN_SYNC excludes the two flags,
+// which only a written-out synced entry that is not in sync carries.
+const IN_SYNC = 1;
+const LOCAL_AS_SYNCED = 2;
+const CLOUD_AS_SYNCED = 4;
 function kindOf(code: number): EntryKind {
   return code === 1 ? 'file' : 'dir';
 }
@@ -176,8 +182,10 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
   const sKind = new CodeColumn();
   const sShared = new CodeColumn();
   const sExplicit = new Map<number, SyncedEntry>();
-  // 1 where the slot's local and cloud entries are what its synced entry recorded (`inSync`), kept
-  // up to date by every write (`noteWrite`).
+  // Per slot, kept up to date by every write (`noteWrite`): IN_SYNC where the local and cloud
+  // entries are what the synced entry recorded (`inSync`); otherwise, for a written-out synced
+  // entry, LOCAL_AS_SYNCED and CLOUD_AS_SYNCED where that side's entry is exactly the meta the
+  // synced entry records for it (ADR 0011, fourth round).
   const syncState = new CodeColumn();
 
   const counts = { local: 0, cloud: 0, synced: 0 };
@@ -248,6 +256,20 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
     if (sKind.get(slot) === 0) return undefined;
     return sShared.get(slot) === 1 ? derive(slot) : sExplicit.get(slot);
   };
+  /** The local meta the synced entry `s` records (what `readLocal` gives when LOCAL_AS_SYNCED). */
+  const localOf = (s: SyncedEntry): LocalMeta => {
+    const { kind, size, hash } = s;
+    const mtimeNs = s.mtimeNs ?? '';
+    const fileId = s.fileId ?? '';
+    return hash === undefined ? { kind, size, mtimeNs, fileId } : { kind, size, mtimeNs, fileId, hash };
+  };
+  /** The cloud meta the synced entry `s` records (what `readCloud` gives when CLOUD_AS_SYNCED). */
+  const cloudOf = (s: SyncedEntry): CloudMeta => {
+    const { kind, size, hash } = s;
+    const id = s.cloudId ?? '';
+    const version = s.cloudVersion ?? '';
+    return hash === undefined ? { kind, id, version, size } : { kind, id, version, size, hash };
+  };
   /** Writes a shared synced entry out before a side's entry at `slot` changes. */
   const unshare = (slot: number): void => {
     if (sShared.get(slot) !== 1) return;
@@ -263,9 +285,12 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
     if (sKind.get(slot) === 0) return false;
     // Shared entries are unshared before either side changes: still shared means still in sync.
     if (sShared.get(slot) === 1) return true;
-    // Cheapest checks first, and only the fields needed (no hash decoding).
     const s = sExplicit.get(slot);
-    if (s === undefined) return false;
+    return s !== undefined && inSyncWith(slot, s);
+  };
+  /** `inSync` for a slot whose written-out synced entry is `s`. */
+  const inSyncWith = (slot: number, s: SyncedEntry): boolean => {
+    // Cheapest checks first, and only the fields needed (no hash decoding).
     const k = KIND_CODE[s.kind];
     if (lKind.get(slot) !== k || cKind.get(slot) !== k) return false;
     if (s.kind === 'file' && (lSize.get(slot) !== s.size || cSize.get(slot) !== s.size)) return false;
@@ -280,7 +305,7 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
    */
   const noteWrite = planning
     ? (slot: number): void => {
-        syncState.set(slot, computeInSync(slot) ? 1 : 0);
+        syncState.set(slot, computeState(slot));
         dirtySlots.add(slot);
       }
     : (): void => undefined;
@@ -288,6 +313,37 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
   const planningOnly = (what: string): void => {
     if (!planning) throw new Error(`assertion failed: ${what} of trees made with planning: false`);
   };
+  /**
+   * The sync state of `slot` (see `syncState`), from the columns. A side recorded as its synced
+   * entry is then built from that entry by `entries`, not decoded: the planner's read of a path
+   * changed on one side reads no column of the other, which is cold (ADR 0011, fourth round).
+   */
+  const computeState = (slot: number): number => {
+    if (sKind.get(slot) === 0) return 0;
+    if (sShared.get(slot) === 1) return IN_SYNC;
+    const s = sExplicit.get(slot);
+    if (s === undefined) return 0;
+    if (inSyncWith(slot, s)) return IN_SYNC;
+    return (localIs(slot, s) ? LOCAL_AS_SYNCED : 0) | (cloudIs(slot, s) ? CLOUD_AS_SYNCED : 0);
+  };
+  /** Whether the local entry at `slot` is exactly `localOf(s)` (every field, the hash's absence too). */
+  const localIs = (slot: number, s: SyncedEntry): boolean =>
+    s.mtimeNs !== undefined &&
+    s.fileId !== undefined &&
+    lKind.get(slot) === KIND_CODE[s.kind] &&
+    lSize.get(slot) === s.size &&
+    lMtime.equals(slot, s.mtimeNs) &&
+    lFileId.equals(slot, s.fileId) &&
+    lHash.equals(slot, s.hash);
+  /** Whether the cloud entry at `slot` is exactly `cloudOf(s)`. */
+  const cloudIs = (slot: number, s: SyncedEntry): boolean =>
+    s.cloudId !== undefined &&
+    s.cloudVersion !== undefined &&
+    cKind.get(slot) === KIND_CODE[s.kind] &&
+    cSize.get(slot) === s.size &&
+    cId.equals(slot, s.cloudId) &&
+    cVersion.equals(slot, s.cloudVersion) &&
+    cHash.equals(slot, s.hash);
   // Whether the entry stored at `slot` equals `meta`, field by field, compared in the columns: no
   // meta and no string is built for the usual answer (ADR 0074).
   const hashHolds = (column: HashColumn, slot: number, hash: string | undefined): boolean =>
@@ -437,6 +493,16 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
     entries: (path) => {
       const slot = table.slotOf(path);
       if (slot === undefined) return { l: undefined, c: undefined, s: undefined };
+      const state = syncState.get(slot);
+      if (state > IN_SYNC) {
+        // A side recorded as its synced entry is built from that entry: its columns are not read.
+        const s = sExplicit.get(slot);
+        if (s !== undefined) {
+          const l = (state & LOCAL_AS_SYNCED) !== 0 ? localOf(s) : readLocal(slot);
+          const c = (state & CLOUD_AS_SYNCED) !== 0 ? cloudOf(s) : readCloud(slot);
+          return { l, c, s };
+        }
+      }
       const l = readLocal(slot);
       const c = readCloud(slot);
       const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
@@ -455,7 +521,7 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
     inSync: (path) => {
       planningOnly('inSync');
       const slot = table.slotOf(path);
-      return slot !== undefined && syncState.get(slot) === 1;
+      return slot !== undefined && syncState.get(slot) === IN_SYNC;
     },
     syncedFileCount: () => syncedFiles,
     cloudPathOfId: (id) => {
