@@ -416,11 +416,12 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   const scanLocal = async (under: RelPath = ''): Promise<void> => {
     const scanId = ids.next('scan');
     await write([{ type: 'LocalScanStarted', v: 1, scanId, under }]);
+    const known = trees.count('local');
     const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, {
         filter,
-        expectedEntries: under === '' ? trees.count('local') : 0,
+        expectedEntries: under === '' ? known : 0,
         // A first scan hashes every file: small ones may be hashed beside the listing.
-        hashUpTo: trees.count('local') === 0 ? SMALL_UPLOAD : 0,
+        hashUpTo: known === 0 ? SMALL_UPLOAD : 0,
       }), {
       withHash,
       flush: (changes) => flushChanges(changes, (c) => localChanged(c, 'scan')),
