@@ -71,43 +71,19 @@ export function localPathsBelow(trees: Trees, under: RelPath): RelPath[] {
  * Ignored entries are neither recorded nor deleted.
  */
 export async function diffLocalScan(trees: Trees, under: RelPath, batches: AsyncIterable<readonly ScanItem[]>, hooks: LocalScanHooks): Promise<LocalScanResult> {
-  const seen = trees.scanMarks();
+  const diff = new ScanDiff(trees);
+  const { seen, skipped } = diff;
   const changes: LocalChange[] = [];
-  const skipped: FoldsyncEvent[] = [];
-  let files = 0;
-  let dirs = 0;
-  let bytes = 0;
   for await (const batch of batches) {
-    for (const item of batch) {
-      seen.mark(item.path);
-      if (item.type === 'skipped') {
-        skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: item.reason, message: item.message });
-        // A folder that cannot be read is not an empty folder: what it held is kept as it was
-        // known, never turned into deletes on the other side.
-        if (item.reason === 'unreadable') for (const p of localPathsBelow(trees, item.path)) seen.mark(p);
-        continue;
-      }
-      if (item.ignored !== null) continue;
-      if (trees.localUnchanged(item.path, item.meta)) {
-        // The fast path: what the slow one below would conclude, without decoding the tree's entry.
-        if (item.meta.kind === 'file') {
-          files += 1;
-          bytes += item.meta.size;
-        } else {
-          dirs += 1;
-        }
-        continue;
-      }
+    // The entries that need no decoding, hashing or recording are handled by a plain loop, so the
+    // hot path is not part of this async function's compiled code (ADR 0030).
+    for (let i = diff.unchanged(batch, 0); i < batch.length; i = diff.unchanged(batch, i + 1)) {
+      const item = batch[i] as ScanItem & { type: 'entry' };
       const prev = trees.local(item.path);
       const meta = await hooks.withHash(item.path, item.meta, prev, skipped);
       if (meta === 'gone') seen.unmark(item.path);
       if (meta === null || meta === 'gone') continue;
-      if (meta.kind === 'file') {
-        files += 1;
-        bytes += meta.size;
-      } else {
-        dirs += 1;
-      }
+      diff.count(meta);
       if (!sameLocalMeta(prev, meta)) changes.push({ path: item.path, meta });
     }
     if (changes.length >= hooks.flushAt) await hooks.flush(changes);
@@ -119,7 +95,53 @@ export async function diffLocalScan(trees: Trees, under: RelPath, batches: Async
   const unseen = under === '' ? seen.unmarkedLocal() : localPathsBelow(trees, under).filter((p) => !seen.has(p));
   for (const p of unseen) changes.push({ path: p, meta: null });
   await hooks.flush(changes);
-  return { files, dirs, bytes, skipped };
+  return { files: diff.files, dirs: diff.dirs, bytes: diff.bytes, skipped };
+}
+
+/** The synchronous part of {@link diffLocalScan}: marks, skips, ignored entries, unchanged entries and the counts. */
+class ScanDiff {
+  readonly seen: ReturnType<Trees['scanMarks']>;
+  readonly skipped: FoldsyncEvent[] = [];
+  files = 0;
+  dirs = 0;
+  bytes = 0;
+
+  constructor(private readonly trees: Trees) {
+    this.seen = trees.scanMarks();
+  }
+
+  /**
+   * Handles `batch` from index `from` up to the first entry that may have changed, whose index it
+   * returns (marked as seen, nothing else done); `batch.length` when there is none.
+   */
+  unchanged(batch: readonly ScanItem[], from: number): number {
+    const { seen, trees } = this;
+    for (let i = from; i < batch.length; i++) {
+      const item = batch[i] as ScanItem;
+      seen.mark(item.path);
+      if (item.type === 'skipped') {
+        this.skipped.push({ type: 'LocalSkipped', v: 1, path: item.path, reason: item.reason, message: item.message });
+        // A folder that cannot be read is not an empty folder: what it held is kept as it was
+        // known, never turned into deletes on the other side.
+        if (item.reason === 'unreadable') for (const p of localPathsBelow(trees, item.path)) seen.mark(p);
+        continue;
+      }
+      if (item.ignored !== null) continue;
+      // The fast path: what the slow one would conclude, without decoding the tree's entry.
+      if (!trees.localUnchanged(item.path, item.meta)) return i;
+      this.count(item.meta);
+    }
+    return batch.length;
+  }
+
+  count(meta: LocalMeta): void {
+    if (meta.kind === 'file') {
+      this.files += 1;
+      this.bytes += meta.size;
+    } else {
+      this.dirs += 1;
+    }
+  }
 }
 
 /** True when `a` is `b`, field by field (the hash included). */
