@@ -4,6 +4,13 @@
 // The embedded cloud's thread starts first (when the command will want it), so that it starts
 // while the rest of foldsync loads; main() closes it if no engine took it.
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 also compiles that module with its
+// optimizing tier on a background thread, and a process (or the embedded cloud's thread) cannot
+// end while such a compile is running: 200-600 ms at the end of every `run --once` measured here.
+// The baseline (Liftoff) code is plenty for the few responses a command parses (ADR 0013).
+setFlagsFromString('--liftoff-only');
 
 const dist = existsSync(new URL('../dist/bundle/main.js', import.meta.url)) ? '../dist/bundle' : '../dist';
 const { embeddedWanted, prestartEmbedded } = await import(`${dist}/embedded-start.js`);
@@ -11,4 +18,8 @@ const dataDir = embeddedWanted(process.argv, process.env);
 if (dataDir !== null) prestartEmbedded(dataDir);
 const { main } = await import(dist === '../dist' ? `${dist}/cli/main.js` : `${dist}/main.js`);
 const code = await main(process.argv);
-process.exitCode = code;
+// Everything main() opened is closed by now (engine, event log, the embedded cloud's thread). A
+// natural end would still free the whole heap piece by piece first (100-200 ms after a run over a
+// large tree); exiting skips that, once what was written to stdout and stderr has gone out.
+await new Promise((resolve) => process.stdout.write('', () => process.stderr.write('', resolve)));
+process.exit(code);
