@@ -4,6 +4,7 @@ import { createVirtualClock } from './clock.js';
 import type { WatchBatch } from './local-fs.js';
 import { createSimLocalFs } from './sim-local-fs.js';
 import { baseName } from '../lib/names.js';
+import { createPathFilter } from '../lib/filters.js';
 
 const flushMicrotasks = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -21,7 +22,7 @@ localFsContract('simulated', async () => {
       move: async (a, b) => { fs.user.move(a, b); },
       symlink: async (p, t) => { fs.user.symlink(p, t); },
     },
-    trashed: async () => fs.trashed().map((t) => baseName(t.path)),
+    trashed: async () => fs.trashed().filter((t) => t.inFolder === undefined).map((t) => baseName(t.path)),
     rawList: async (dir) => fs.paths().filter((p) => p.includes('/') ? p.slice(0, p.lastIndexOf('/')) === dir : dir === '').map(baseName),
     settle: async (ms) => {
       clock.advance(ms);
@@ -32,6 +33,20 @@ localFsContract('simulated', async () => {
 });
 
 describe('simulated LocalFs only', () => {
+  it('a folder sent to the trash goes whole: the ignored files left in it are in the trash with their content', async () => {
+    const fs = createSimLocalFs({ clock: createVirtualClock(0) });
+    fs.user.write('a/b/z', 'kept');
+    const filter = createPathFilter({ include: [], exclude: ['b'], maxFileSize: null });
+    const meta = await fs.stat('a');
+    if (meta === null) throw new Error('no folder a');
+    await fs.remove('a', meta, 'trash', filter);
+    expect(fs.paths()).toEqual([]);
+    const z = fs.trashed().find((t) => t.path === 'a/b/z');
+    expect(z?.inFolder).toBe('a');
+    expect(new TextDecoder().decode(z?.content ?? new Uint8Array())).toBe('kept');
+    expect(fs.trashed().filter((t) => t.inFolder === undefined).map((t) => t.path)).toEqual(['a']);
+  });
+
   it('is deterministic: the same operations on the same virtual clock give the same metadata and batches', async () => {
     const run = async (): Promise<unknown> => {
       const clock = createVirtualClock(0);

@@ -32,6 +32,8 @@ export interface SimTrashed {
   readonly path: RelPath;
   readonly kind: LocalEntryKind;
   readonly content: Uint8Array | null;
+  /** For an entry that went with a folder sent to the trash whole: that folder. */
+  readonly inFolder?: RelPath;
 }
 
 /** Operations that can be made to fail, and how. */
@@ -430,8 +432,15 @@ export function createSimLocalFs(options: SimLocalFsOptions): SimLocalFs {
         }
         fault('remove', path);
         const gone = subtree(path);
+        // A folder goes to the trash whole, with what is left in it (ignored files), as the real
+        // trash moves it: each of its files is recorded with its content.
+        const trashed = how === 'trash' ? gone.map((p) => ({ p, node: nodes.get(p) })) : [];
         detach(path);
-        if (how === 'trash') trash.push({ path, kind: n.kind, content: n.kind === 'file' ? n.content : null });
+        for (const { p, node } of trashed) {
+          if (node === undefined) continue;
+          const content = node.kind === 'file' ? node.content : null;
+          trash.push(p === path ? { path: p, kind: node.kind, content } : { path: p, kind: node.kind, content, inFolder: path });
+        }
         notify(gone.map((p) => ({ type: 'delete', path: p })));
         return Promise.resolve();
       } catch (error) {
