@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SpaceRole } from '../src/lib/cloud-api.js';
 import { isFoldsyncError } from '../src/lib/errors.js';
 import type { SpaceType, SyncMode } from '../src/lib/model.js';
-import { readAll, type RemoteDrive, type UploadItem } from '../src/io/remote-drive.js';
+import { readAll, type FeedSpan, type RemoteDrive, type UploadItem, type UploadItemResult } from '../src/io/remote-drive.js';
 import { BATCH_LIMITS } from '../src/lib/cloud-api.js';
 
 /** What the suite needs from an implementation. */
@@ -240,6 +240,57 @@ export function describeRemoteDriveContract(name: string, makeFixture: () => Pro
       expect(paged.more).toBe(true);
     });
 
+    it('tells each write where its changes are in the feed, and only when it changed something (ADR 0100)', async () => {
+      const spans: (FeedSpan | null)[] = [];
+      const catcher = () => {
+        const at = spans.length;
+        spans.push(null);
+        return { onFeed: (span: FeedSpan) => (spans[at] = span) };
+      };
+      const start = Number(await ada.cursor(P));
+      const body = (t: string) => ({ bytes: Buffer.from(t), opts: { size: Buffer.byteLength(t), hash: sha(t) } });
+      const one = body('one');
+      const f = await ada.upload(P, { path: 'a/b/f.txt' }, one.bytes, { ...one.opts, baseVersion: null, ...catcher() }); // a, a/b, the file
+      await ada.upload(P, { path: 'a/b/f.txt' }, one.bytes, { ...one.opts, baseVersion: null, ...catcher() }); // the same bytes: nothing
+      const two = body('two');
+      await ada.upload(P, { id: f.id }, two.bytes, { ...two.opts, baseVersion: f.version, ...catcher() });
+      await ada.mkdir(P, 'a/b', catcher()); // there already: nothing
+      await ada.mkdir(P, 'c', catcher());
+      const a = await ada.stat(P, 'a');
+      await ada.move(P, a!.id, 'c/a', catcher()); // a, a/b, a/b/f.txt
+      await ada.move(P, f.id, 'c/g.txt', catcher());
+      const big = Buffer.alloc(70 * 1024, 7);
+      await ada.upload(P, { path: 'big.bin' }, big, { size: big.length, hash: sha(big), baseVersion: null, ...catcher() });
+      const bin = await ada.delete(P, f.id, null, catcher());
+      const s = start;
+      expect(spans).toEqual([
+        { first: s + 1, last: s + 3 },
+        null,
+        { first: s + 4, last: s + 4 },
+        null,
+        { first: s + 5, last: s + 5 },
+        { first: s + 6, last: s + 8 },
+        { first: s + 9, last: s + 9 },
+        { first: s + 10, last: s + 10 },
+        { first: s + 11, last: s + 11 },
+      ]);
+      const feed = await ada.changes(P, String(start));
+      expect(feed.changes.map((c) => Number(c.cursor))).toEqual(Array.from({ length: 11 }, (_, i) => s + 1 + i));
+      // A one-change write's feed entry is the item as the write answered it.
+      expect(feed.changes[3]).toMatchObject({ op: 'update', id: f.id, path: 'a/b/f.txt', size: 3, hash: sha('two') });
+      expect(feed.changes[8]).toMatchObject({ op: 'move', id: f.id, path: 'c/g.txt', fromPath: 'c/a/b/f.txt' });
+      expect(feed.changes[10]).toMatchObject({ op: 'delete', id: bin.itemId, path: 'c/g.txt', deleted: true });
+      if (ada.uploadMany !== undefined) {
+        const x = Buffer.from('x');
+        const results = await ada.uploadMany(P, [
+          { target: { path: 'm/x.txt' }, body: x, hash: sha(x), baseVersion: null },
+          { target: { path: 'm/x.txt' }, body: x, hash: sha('other'), baseVersion: null },
+          { target: { path: 'm/y.txt' }, body: x, hash: sha(x), baseVersion: null },
+        ]);
+        expect(results.map((r) => (r.ok ? (r.feed ?? null) : r.error.code))).toEqual([{ first: s + 12, last: s + 13 }, 'hash-mismatch', { first: s + 14, last: s + 14 }]);
+      }
+    });
+
     it('wakes a waiting feed reader when a change lands', async () => {
       const cursor = await ada.cursor(P);
       const waiting = ada.changes(P, cursor, { waitSeconds: 30 });
@@ -375,7 +426,11 @@ export function describeRemoteDriveContract(name: string, makeFixture: () => Pro
         const items = [item('r/one.txt', 'one'), item('r/two.txt', 'two')];
         const first = await many(ada, P, items);
         const again = await many(ada, P, items);
-        expect(again).toEqual(first);
+        const entries = (rs: UploadItemResult[]) => rs.map((r) => (r.ok ? r.entry : r));
+        expect(entries(again)).toEqual(entries(first));
+        // The repeat changed nothing, so it names no place in the feed (ADR 0100).
+        expect(first.map((r) => r.ok && r.feed !== undefined)).toEqual([true, true]);
+        expect(again.map((r) => r.ok && r.feed === undefined)).toEqual([true, true]);
         const one = first[0]?.ok === true ? first[0].entry : null;
         expect((await ada.versions(P, one!.id)).length).toBe(1);
       });

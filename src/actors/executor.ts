@@ -14,7 +14,7 @@ import type { RelPath } from '../lib/names.js';
 import { isAtOrBelow, joinRel } from '../lib/names.js';
 import type { LocalFs } from '../io/local-fs.js';
 import { LocalFsError, sameLocal } from '../io/local-fs.js';
-import type { RemoteDrive, RemoteEntry } from '../io/remote-drive.js';
+import type { BinEntry, ChangeEntry, FeedSpan, RemoteDrive, RemoteEntry } from '../io/remote-drive.js';
 import { RemoteError } from '../io/remote-drive.js';
 import type { TreeName, TreeView } from '../reconcile/trees.js';
 import { dropSynced, rekeySynced, syncedEntryOf } from '../reconcile/simulate.js';
@@ -39,9 +39,13 @@ export interface ExecutorContext {
 /** Uploads up to this size go through {@link ExecutorContext.uploadSmall} when there is one. */
 export const SMALL_UPLOAD = 256 * 1024;
 
-/** What an action did: the records of an `ActionSucceeded`, or why it failed. */
+/**
+ * What an action did: the records of an `ActionSucceeded`, or why it failed. `own` holds the change
+ * feed's entries of the action's cloud write, rebuilt from the cloud's answer, when the cloud said
+ * where they are and the write made exactly one change (ADR 0100); empty otherwise.
+ */
 export type ExecOutcome =
-  | { readonly ok: true; readonly local: LocalChange[]; readonly cloud: CloudChange[]; readonly synced: SyncedChange[] }
+  | { readonly ok: true; readonly local: LocalChange[]; readonly cloud: CloudChange[]; readonly synced: SyncedChange[]; readonly own?: readonly ChangeEntry[] }
   | {
       readonly ok: false;
       readonly reason: FileFailureReason;
@@ -120,7 +124,37 @@ function remoteReason(code: RemoteError['code']): FileFailureReason {
   }
 }
 
-const ok = (local: LocalChange[], cloud: CloudChange[], synced: SyncedChange[]): ExecOutcome => ({ ok: true, local, cloud, synced });
+const ok = (local: LocalChange[], cloud: CloudChange[], synced: SyncedChange[], own: readonly ChangeEntry[] = []): ExecOutcome =>
+  own.length === 0 ? { ok: true, local, cloud, synced } : { ok: true, local, cloud, synced, own };
+
+/** Catches the feed span a write reports. */
+function feedCatcher(): { readonly onFeed: (span: FeedSpan) => void; readonly single: () => number | null } {
+  let got: FeedSpan | null = null;
+  return {
+    onFeed: (span) => {
+      got = span;
+    },
+    // A write of more than one change (missing parents made, a folder's contents moved or deleted)
+    // is left to the feed: its other entries cannot be rebuilt from the answer.
+    single: () => {
+      const span = got;
+      return span !== null && span.first === span.last ? span.first : null;
+    },
+  };
+}
+
+/** The feed entry of a write's one change to item `entry` (its state after), as the cloud's feed holds it. */
+function feedEntryOf(seq: number | null, op: ChangeEntry['op'], entry: RemoteEntry, fromPath?: RelPath): ChangeEntry[] {
+  if (seq === null) return [];
+  const base = { cursor: String(seq), op, id: entry.id, kind: entry.kind, path: entry.path, version: entry.version, size: entry.size, deleted: false, at: 0 };
+  return [{ ...base, ...(fromPath === undefined ? {} : { fromPath }), ...(entry.hash === undefined ? {} : { hash: entry.hash }) }];
+}
+
+/** The feed entry of a delete's one change (a file or an empty folder sent to the bin). */
+function feedDeleteOf(seq: number | null, bin: BinEntry): ChangeEntry[] {
+  if (seq === null) return [];
+  return [{ cursor: String(seq), op: 'delete', id: bin.itemId, kind: bin.kind, path: bin.path, version: '', size: 0, deleted: true, at: 0 }];
+}
 
 async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
   const { trees } = ctx;
@@ -134,12 +168,14 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
       if (expected.hash === undefined) return { ok: false, reason: 'changing', message: `${src} was not hashed yet; it is retried.`, transient: true };
       const body = await uploadBody(ctx, src, expected);
       const target = action.cloudId === null ? { path: remote(action.path) } : { id: action.cloudId };
+      const feed = feedCatcher();
       const entry =
         ctx.uploadSmall !== undefined && body instanceof Uint8Array && body.length <= SMALL_UPLOAD
-          ? await ctx.uploadSmall({ target, body, hash: expected.hash, baseVersion: action.baseVersion })
-          : await ctx.drive.upload(ctx.space, target, body, { size: expected.size, hash: expected.hash, baseVersion: action.baseVersion });
+          ? await ctx.uploadSmall({ target, body, hash: expected.hash, baseVersion: action.baseVersion }, feed.onFeed)
+          : await ctx.drive.upload(ctx.space, target, body, { size: expected.size, hash: expected.hash, baseVersion: action.baseVersion, onFeed: feed.onFeed });
       const cm = cloudMetaOf(entry);
-      return ok([], [{ path: action.path, meta: cm }], [{ path: src, entry: syncedEntryOf(expected, cm) }]);
+      const own = feedEntryOf(feed.single(), action.baseVersion === null ? 'create' : 'update', entry);
+      return ok([], [{ path: action.path, meta: cm }], [{ path: src, entry: syncedEntryOf(expected, cm) }], own);
     }
     case 'download': {
       const stream = await ctx.drive.download(ctx.space, action.cloud.id, { version: action.cloud.version });
@@ -155,10 +191,12 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
       return ok([{ path: action.path, meta: lm }], [], [{ path: action.path, entry: syncedEntryOf(lm, action.cloud) }]);
     }
     case 'cloud-mkdir': {
-      const cm = cloudMetaOf(await ctx.drive.mkdir(ctx.space, remote(action.path)));
+      const feed = feedCatcher();
+      const entry = await ctx.drive.mkdir(ctx.space, remote(action.path), { onFeed: feed.onFeed });
+      const cm = cloudMetaOf(entry);
       if (cm.kind !== 'dir') return { ok: false, reason: 'conflict', message: `A file is in the cloud at ${action.path}.`, transient: false };
       const l = trees.local(action.path);
-      return ok([], [{ path: action.path, meta: cm }], [{ path: action.path, entry: syncedEntryOf(l?.kind === 'dir' ? l : undefined, cm) }]);
+      return ok([], [{ path: action.path, meta: cm }], [{ path: action.path, entry: syncedEntryOf(l?.kind === 'dir' ? l : undefined, cm) }], feedEntryOf(feed.single(), 'create', entry));
     }
     case 'local-mkdir': {
       const lm = await ctx.local.mkdir(action.path);
@@ -166,8 +204,10 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
       return ok([{ path: action.path, meta: lm }], [], [{ path: action.path, entry: syncedEntryOf(lm, c?.kind === 'dir' ? c : undefined) }]);
     }
     case 'cloud-move': {
-      await ctx.drive.move(ctx.space, action.id, remote(action.to));
-      return ok([], movedCloud(trees, action.from, action.to), rekeySynced(action.from, action.to, synced, syncedPaths));
+      const feed = feedCatcher();
+      const entry = await ctx.drive.move(ctx.space, action.id, remote(action.to), { onFeed: feed.onFeed });
+      const own = feedEntryOf(feed.single(), 'move', entry, remote(action.from));
+      return ok([], movedCloud(trees, action.from, action.to), rekeySynced(action.from, action.to, synced, syncedPaths), own);
     }
     case 'local-move': {
       await ctx.local.move(action.from, action.to, action.fileId);
@@ -176,14 +216,15 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
     case 'cloud-delete': {
       const item = trees.cloud(action.path);
       const ids = new Set(subtreeOf(trees, 'cloud', action.path).map((p) => trees.cloud(p)?.id));
-      await ctx.drive.delete(ctx.space, action.id, item?.kind === 'dir' ? null : action.version);
+      const feed = feedCatcher();
+      const bin = await ctx.drive.delete(ctx.space, action.id, item?.kind === 'dir' ? null : action.version, { onFeed: feed.onFeed });
       // The same ownership rule as the simulation's: records of what was deleted, or of items gone everywhere.
       const goneEverywhere = (id: string): boolean => {
         const at = trees.cloudPathOfId(id);
         return at === undefined || isAtOrBelow(at, action.path);
       };
       const owned = (e: SyncedEntry): boolean => e.cloudId === undefined || ids.has(e.cloudId) || goneEverywhere(e.cloudId);
-      return ok([], [{ path: action.path, meta: null }], dropSynced(action.path, owned, synced, syncedPaths));
+      return ok([], [{ path: action.path, meta: null }], dropSynced(action.path, owned, synced, syncedPaths), feedDeleteOf(feed.single(), bin));
     }
     case 'local-delete': {
       const fileIds = new Set(subtreeOf(trees, 'local', action.path).map((p) => trees.local(p)?.fileId));
@@ -205,8 +246,9 @@ async function run(ctx: ExecutorContext, action: Action): Promise<ExecOutcome> {
       }
       const c = trees.cloud(action.from);
       if (c === undefined) return { ok: false, reason: 'not-found', message: `${action.from} is gone from the cloud.`, transient: false };
-      await ctx.drive.move(ctx.space, c.id, remote(action.to));
-      return ok([], movedCloud(trees, action.from, action.to), []);
+      const feed = feedCatcher();
+      const entry = await ctx.drive.move(ctx.space, c.id, remote(action.to), { onFeed: feed.onFeed });
+      return ok([], movedCloud(trees, action.from, action.to), [], feedEntryOf(feed.single(), 'move', entry, remote(action.from)));
     }
     case 'link': {
       const now = await ctx.local.stat(action.path);

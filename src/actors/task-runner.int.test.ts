@@ -601,4 +601,33 @@ describe('task runner: a first scan hashes small files beside its listing', () =
     expect(entry?.hash).toBe(createHash('sha256').update('file 39/99').digest('hex'));
     r.stop();
   }, 60_000);
+
+  it('own changes (ADR 0100): after a first sync, uploads and renames over HTTP, the next rounds read none of them from the feed', async () => {
+    for (let d = 0; d < 3; d++) {
+      mkdirSync(join(localRoot, `d${d}`));
+      for (let f = 0; f < 40; f++) writeFileSync(join(localRoot, `d${d}`, `f${f}.txt`), `file ${d}/${f}`);
+    }
+    let read = 0;
+    const counting: RemoteDrive = {
+      ...drive,
+      changes: async (space, cursor, options) => {
+        const page = await drive.changes(space, cursor, options);
+        read += page.changes.length;
+        return page;
+      },
+    };
+    const clock = createSystemClock();
+    const local = createNodeLocalFs({ root: localRoot, clock, trash: createTrash({ clock, dataHome: trashHome }) });
+    const r = await createTaskRunner({ task: task(), log, local, drive: counting, clock, ids: createRandomIds(), terminal: 'laptop' });
+    expect(await r.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    renameSync(join(localRoot, 'd0', 'f0.txt'), join(localRoot, 'd1', 'moved.txt'));
+    writeFileSync(join(localRoot, 'd2', 'f1.txt'), 'edited');
+    rmSync(join(localRoot, 'd2', 'f2.txt'));
+    expect(await r.syncOnce()).toEqual({ status: 'completed', failedFiles: 0 });
+    expect(await cloudText('d1/moved.txt')).toBe('file 0/0');
+    await r.syncChanges({ paths: [], rescans: [] });
+    expect(read).toBe(0);
+    expect(r.cloudCursor()).toBe(await drive.cursor(SPACE));
+    r.stop();
+  }, 60_000);
 });

@@ -193,10 +193,26 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
 
   /** The change-feed position the cloud tree is at. */
   let cursor: string | null = restored?.cursor ?? null;
+  /** The last cursor the log holds (the in-memory one may be ahead after reads or own writes that changed nothing). */
+  let recordedCursor: string | null = cursor;
   /** The id of the task's cloud folder when it was last listed (recorded in the listing; null before). */
   let cloudRootId: string | null = restored?.cloudRootId ?? null;
   /** Set after a round that did not finish (a task-level failure, an error): the next round observes in full. */
   let needsFull = true;
+
+  /**
+   * The task's own changes in the change feed (ADR 0100): the feed entries of its cloud writes, by
+   * feed number, each added once its action's outcome is recorded (so it is in the cloud tree). The
+   * cursor may pass a run of them that starts right after it and has no gap; another writer's
+   * change (or a write whose place in the feed is unknown) is a gap, and stops the run before it.
+   */
+  const own = new Map<number, ChangeEntry>();
+  /** How far the cursor may move over own entries, checked but not recorded yet; null: not past the cursor. */
+  let ownTo: number | null = null;
+  /** A check failed: no other until the plan ends (keeps a stuck run from being folded again for each action). */
+  let ownStuck = false;
+  /** A gap outlived the plan that made the run: nothing can pass it but a read of the feed. */
+  let ownBlocked = false;
 
   const follow = (e: StoredEvent): void => {
     const event = e.event;
@@ -204,7 +220,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     trees.apply(event);
     switch (event.type) {
       case 'CloudChanged':
-        if (event.cursor !== null) cursor = event.cursor;
+        if (event.cursor !== null) {
+          cursor = event.cursor;
+          recordedCursor = event.cursor;
+        }
         if (event.rootId !== undefined) cloudRootId = event.rootId;
         break;
       case 'TaskStatusChanged':
@@ -508,7 +527,16 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       return 'ok';
     }
     if (guarded) return 'gone';
-    if (root === null) cloudRootId = (await drive.mkdir(space, cloudRoot)).id;
+    if (root === null) {
+      // The folder and any missing folders above it: none is inside the task's folder, so their feed
+      // entries change nothing in its tree, and the cursor may pass them as own (ADR 0100).
+      let made: { first: number; last: number } | null = null;
+      const created = await drive.mkdir(space, cloudRoot, { onFeed: (span) => (made = span) });
+      cloudRootId = created.id;
+      const span = made as { first: number; last: number } | null;
+      // Kept for the run that begins once the listing is recorded (its cursor is from before this write).
+      if (span !== null) for (let n = span.first; n <= span.last; n++) own.set(n, { cursor: String(n), op: 'create', id: created.id, kind: 'dir', path: cloudRoot, version: created.version, size: 0, deleted: false, at: 0 });
+    }
     return 'ok';
   };
 
@@ -549,6 +577,66 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       events.push(i === 0 && cloudRootId !== null ? { ...event, rootId: cloudRootId } : event);
     }
     await write(events);
+  };
+
+  /** Adds the feed entries of an own write whose outcome is recorded, and moves {@link ownTo} over what it can. */
+  const noteOwn = (entries: readonly ChangeEntry[]): void => {
+    if (ownBlocked) return;
+    for (const e of entries) {
+      const n = feedNumber(e.cursor);
+      if (n !== null) own.set(n, e);
+    }
+    if (!ownStuck) advanceOwn();
+  };
+
+  /**
+   * Moves {@link ownTo} over the run of own entries right after the cursor, when folding them into
+   * the cloud tree changes nothing: the tree holds them already, so the feed would bring nothing new
+   * there. Reading the feed from past the run then ends where reading it from the cursor would.
+   */
+  const advanceOwn = (): void => {
+    const at = feedNumber(cursor);
+    if (at === null) return;
+    const from = Math.max(at, ownTo ?? at);
+    const run: ChangeEntry[] = [];
+    for (let e = own.get(from + 1); e !== undefined; e = own.get(from + 1 + run.length)) run.push(e);
+    if (run.length === 0) return;
+    const fold = foldFeed(run, cloudRoot, (p) => trees.cloud(p));
+    if (fold.rootTouched || fold.changes.length > 0) {
+      ownStuck = true;
+      return;
+    }
+    for (let n = from + 1; n <= from + run.length; n++) own.delete(n);
+    ownTo = from + run.length;
+  };
+
+  /**
+   * After a plan's actions all have their outcomes: moves the cursor past the own run. A long run
+   * is recorded, after those outcomes in the log (a crash before it only means the feed is read
+   * again); a short one moves it in memory only, as a short quiet read of the feed does. A gap left
+   * now is never filled by this task, so later own entries wait for the next read of the feed.
+   */
+  const recordOwn = async (): Promise<void> => {
+    ownStuck = false;
+    advanceOwn();
+    const at = feedNumber(cursor);
+    const to = ownTo;
+    const past = to ?? at ?? 0;
+    for (const n of own.keys()) if (n > past) ownBlocked = true;
+    own.clear();
+    ownTo = null;
+    if (at === null || to === null || to <= at) return;
+    if (to - (feedNumber(recordedCursor) ?? 0) >= FEED_RECORD_AFTER) await write([{ type: 'CloudChanged', v: 1, source: 'feed', cursor: String(to), changes: [] }]);
+    else cursor = String(to);
+  };
+
+  /** After the cloud was observed (the cursor moved): own entries it passed are dropped, and a new run may begin. */
+  const observedOwn = (): void => {
+    const at = feedNumber(cursor);
+    for (const n of own.keys()) if (at === null || n <= at) own.delete(n);
+    ownTo = null;
+    ownStuck = false;
+    ownBlocked = false;
   };
 
   /**
@@ -613,6 +701,8 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     report();
     if (outcome.ok) {
       await write([{ type: 'ActionSucceeded', v: 1, actionId, local: outcome.local, cloud: outcome.cloud, synced: outcome.synced }]);
+      // Only now, with the outcome folded into the cloud tree, may the cursor pass the write's entries.
+      if (outcome.own !== undefined) noteOwn(outcome.own);
       return;
     }
     if (outcome.taskFailure !== undefined) {
@@ -777,10 +867,12 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       if (machine.getSnapshot().value !== 'scanning') machine.send({ type: 'SYNC_NOW' });
       await scanLocal();
       await (observation.list ? listCloud() : readCloudFeed());
+      observedOwn();
       needsFull = false;
     } else {
       await observeLocal(observation.notes);
       await readCloudFeed();
+      observedOwn();
     }
     await reverify(observation.full);
     const limit = options.fileLimit;
@@ -824,6 +916,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
         return { status: 'paused', failedFiles: failedActions.size };
       }
       await performPlan(actions);
+      await recordOwn();
       if (haltedBy() !== null) return { status: 'failed', failedFiles: failedActions.size };
     }
     machine.send({ type: 'IDLE' });
@@ -940,6 +1033,11 @@ function failureKey(action: Action): string {
 
 /** The reasons a safety guard pauses a task for (every pause reason but the user's). */
 const GUARD_REASONS: ReadonlySet<string> = new Set<Exclude<PauseReason, 'user'>>(['mass-delete', 'folder-gone', 'folder-replaced', 'cloud-folder-gone', 'cloud-folder-replaced']);
+
+/** A feed position as a number (the reference cloud's are decimal sequence numbers), or null. */
+function feedNumber(cursor: string | null): number | null {
+  return cursor !== null && /^\d{1,15}$/.test(cursor) ? Number(cursor) : null;
+}
 
 /** Feed entries read without a change for the task after which the new cursor is recorded anyway. */
 const FEED_RECORD_AFTER = 1000;

@@ -3,7 +3,7 @@
  * the small uploads a plan runs side by side are gathered into `RemoteDrive.uploadMany` requests.
  * Each file keeps its own condition, hash and outcome; a batch is one transfer of the task's pool.
  */
-import type { RemoteDrive, RemoteEntry, UploadItem } from '../io/remote-drive.js';
+import type { OnFeed, RemoteDrive, RemoteEntry, UploadItem } from '../io/remote-drive.js';
 import type { TransferPool } from './transfer-limits.js';
 
 /** Files a batch carries at most (the server takes up to `BATCH_LIMITS.maxItems`). */
@@ -11,8 +11,11 @@ export const BATCH_MAX_ITEMS = 1000;
 /** Bytes a batch carries at most. */
 export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
-/** Uploads one small file as part of a batch; resolves with its entry or rejects with its own error. */
-export type SmallUpload = (item: UploadItem) => Promise<RemoteEntry>;
+/**
+ * Uploads one small file as part of a batch; resolves with its entry or rejects with its own error.
+ * `onFeed` is told where the file's changes are in the feed, when the cloud says (ADR 0100).
+ */
+export type SmallUpload = (item: UploadItem, onFeed?: OnFeed) => Promise<RemoteEntry>;
 
 /**
  * Creates the batcher of a drive that has `uploadMany`. Items handed over in the same turn of the
@@ -22,7 +25,7 @@ export type SmallUpload = (item: UploadItem) => Promise<RemoteEntry>;
  * (ADR 0008 update); a lone edit still goes at once.
  */
 export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadMany']>, space: string, pool: TransferPool): SmallUpload {
-  type Waiting = { readonly item: UploadItem; readonly resolve: (e: RemoteEntry) => void; readonly reject: (e: unknown) => void };
+  type Waiting = { readonly item: UploadItem; readonly onFeed: OnFeed | undefined; readonly resolve: (e: RemoteEntry) => void; readonly reject: (e: unknown) => void };
   let forming: Waiting[] = [];
   let bytes = 0;
   let scheduled = false;
@@ -39,7 +42,10 @@ export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadM
         batch.forEach((w, i) => {
           const r = list[i];
           if (r === undefined) w.reject(new Error('the batched upload answered fewer results than files'));
-          else if (r.ok) w.resolve(r.entry);
+          else if (r.ok) {
+            if (r.feed !== undefined) w.onFeed?.(r.feed);
+            w.resolve(r.entry);
+          }
           else w.reject(r.error);
         });
       } catch (error) {
@@ -71,10 +77,10 @@ export function createUploadBatcher(uploadMany: NonNullable<RemoteDrive['uploadM
     setImmediate(flush);
   };
 
-  return (item) =>
+  return (item, onFeed) =>
     new Promise<RemoteEntry>((resolve, reject) => {
       if (forming.length > 0 && (forming.length >= BATCH_MAX_ITEMS || bytes + item.body.length > BATCH_MAX_BYTES)) take();
-      forming.push({ item, resolve, reject });
+      forming.push({ item, onFeed, resolve, reject });
       bytes += item.body.length;
       schedule();
     });

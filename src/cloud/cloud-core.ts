@@ -16,6 +16,7 @@ import type {
   ChangeBatch,
   ChangeEntry,
   ChangeOp,
+  FeedSpan,
   PermissionVerdict,
   RemoteEntry,
   RemoteSpace,
@@ -216,6 +217,7 @@ export function createCloudCore(options: CloudCoreOptions) {
     readonly fn: (tx: Tx) => Promise<unknown>;
     readonly resolve: (value: unknown) => void;
     readonly reject: (error: unknown) => void;
+    readonly onFeed: ((span: FeedSpan) => void) | undefined;
   }
   const queue: Pending[] = [];
   let draining = false;
@@ -223,11 +225,12 @@ export function createCloudCore(options: CloudCoreOptions) {
   /**
    * One mutation, atomic: it runs in a SAVEPOINT of a transaction shared with the mutations queued
    * beside it (group commit, ADR 0096). Its own failure rolls back only its savepoint; the promise
-   * settles only after the shared COMMIT, so an answered write is on disk.
+   * settles only after the shared COMMIT, so an answered write is on disk. `onFeed` is told, just
+   * before, the feed numbers of the mutation's changes, when it made any (ADR 0100).
    */
-  function mutate<T>(spaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  function mutate<T>(spaceId: string, fn: (tx: Tx) => Promise<T>, onFeed?: (span: FeedSpan) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      queue.push({ spaceId, fn, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ spaceId, fn, resolve: resolve as (value: unknown) => void, reject, onFeed });
       if (!draining) void drain();
     });
   }
@@ -239,7 +242,7 @@ export function createCloudCore(options: CloudCoreOptions) {
         // Let requests that are ready join this commit (they queue while the last one fsynced).
         await new Promise<void>((resolve) => setImmediate(resolve));
         const group = queue.splice(0, GROUP_MAX);
-        const outcomes: ({ ok: true; value: unknown; changed: string | null; garbage: Set<string> } | { ok: false; error: unknown })[] = [];
+        const outcomes: ({ ok: true; value: unknown; changed: string | null; garbage: Set<string>; span: FeedSpan | null } | { ok: false; error: unknown })[] = [];
         try {
           await db.transaction().execute(async (trx) => {
             // Each space's row is read once per group and written once at its end: a mutation
@@ -285,7 +288,10 @@ export function createCloudCore(options: CloudCoreOptions) {
         group.forEach((p, i) => {
           const o = outcomes[i];
           if (o === undefined) p.reject(new Error('assertion failed: a grouped mutation has no outcome'));
-          else if (o.ok) p.resolve(o.value);
+          else if (o.ok) {
+            if (o.span !== null) p.onFeed?.(o.span);
+            p.resolve(o.value);
+          }
           else p.reject(o.error);
         });
       }
@@ -306,7 +312,7 @@ export function createCloudCore(options: CloudCoreOptions) {
     spaces: ReadonlyMap<string, SpaceState>,
     spaceId: string,
     fn: (tx: Tx) => Promise<unknown>,
-  ): Promise<{ value: unknown; changed: string | null; garbage: Set<string>; state: SpaceState }> {
+  ): Promise<{ value: unknown; changed: string | null; garbage: Set<string>; span: FeedSpan | null; state: SpaceState }> {
     let before = spaces.get(spaceId);
     if (before === undefined) {
       const row = await trx.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
@@ -315,6 +321,8 @@ export function createCloudCore(options: CloudCoreOptions) {
     const tx: Tx = { trx, space: before.row, cursor: before.cursor, used: before.used, changes: [], garbage: new Set() };
     const value = await fn(tx);
     let changed: string | null = null;
+    // The space's changes are numbered in order, one mutation's after the other's: its own are consecutive.
+    const span: FeedSpan | null = tx.changes.length === 0 ? null : { first: tx.cursor + 1, last: tx.cursor + tx.changes.length };
     if (tx.changes.length > 0) {
       const at = now();
       const rows = tx.changes.map((c) => {
@@ -339,7 +347,7 @@ export function createCloudCore(options: CloudCoreOptions) {
       for (const row of rows) await insertChange(trx, row);
       changed = spaceId;
     }
-    return { value, changed, garbage: tx.garbage, state: { row: before.row, cursor: tx.cursor, used: tx.used } };
+    return { value, changed, garbage: tx.garbage, span, state: { row: before.row, cursor: tx.cursor, used: tx.used } };
   }
 
   async function removeIfUnreferenced(hash: string): Promise<void> {
@@ -611,9 +619,9 @@ export function createCloudCore(options: CloudCoreOptions) {
     },
 
     /** Creates the folder at `path` and any missing parents; an existing folder is returned as is. */
-    async mkdir(space: Space, path: RelPath): Promise<RemoteEntry> {
+    async mkdir(space: Space, path: RelPath, onFeed?: (span: FeedSpan) => void): Promise<RemoteEntry> {
       if (path === '') return toEntry(await itemById(db, space.id, space.root_id));
-      return toEntry(await mutate(space.id, (tx) => ensureFolder(tx, path)));
+      return toEntry(await mutate(space.id, (tx) => ensureFolder(tx, path), onFeed));
     },
 
     /**
@@ -636,7 +644,7 @@ export function createCloudCore(options: CloudCoreOptions) {
      * Commits uploaded content (already a blob, pinned by the caller) as a new file or a new
      * version, conditional on `baseVersion`.
      */
-    async commitUpload(space: Space, target: UploadTarget, baseVersion: string | null, hash: string, size: number, inline?: Uint8Array): Promise<RemoteEntry> {
+    async commitUpload(space: Space, target: UploadTarget, baseVersion: string | null, hash: string, size: number, inline?: Uint8Array, onFeed?: (span: FeedSpan) => void): Promise<RemoteEntry> {
       const item = await mutate(space.id, async (tx) => {
         const existing = await uploadTarget(tx.trx, space.id, target, baseVersion, hash);
         if (existing?.hash === hash) return existing;
@@ -651,7 +659,7 @@ export function createCloudCore(options: CloudCoreOptions) {
         const updated = await addVersion(tx, existing, size, hash);
         tx.changes.push({ op: 'update', item: updated, fromPath: null });
         return updated;
-      });
+      }, onFeed);
       return toEntry(item);
     },
 
@@ -670,7 +678,7 @@ export function createCloudCore(options: CloudCoreOptions) {
     removeIfUnreferenced,
 
     /** Moves or renames item `id` to `to` (a folder with everything in it). */
-    async move(space: Space, id: string, to: RelPath, ifVersion: string | null): Promise<RemoteEntry> {
+    async move(space: Space, id: string, to: RelPath, ifVersion: string | null, onFeed?: (span: FeedSpan) => void): Promise<RemoteEntry> {
       return toEntry(
         await mutate(space.id, async (tx) => {
           const item = await itemById(tx.trx, space.id, id);
@@ -681,7 +689,7 @@ export function createCloudCore(options: CloudCoreOptions) {
           const existing = await itemAt(tx.trx, space.id, to);
           if (existing !== undefined) throw taken(existing);
           return moveSubtree(tx, item, to, 'move', null);
-        }),
+        }, onFeed),
       );
     },
 
@@ -713,7 +721,7 @@ export function createCloudCore(options: CloudCoreOptions) {
     },
 
     /** Sends item `id` (with everything in it) to the recycle bin, if it is still at `ifVersion`. */
-    async remove(space: Space, id: string, ifVersion: string | null): Promise<BinEntry> {
+    async remove(space: Space, id: string, ifVersion: string | null, onFeed?: (span: FeedSpan) => void): Promise<BinEntry> {
       return mutate(space.id, async (tx) => {
         const item = await itemById(tx.trx, space.id, id);
         if (item.id === space.root_id) throw new CloudError('bad-request', 'the root of a space cannot be deleted');
@@ -733,7 +741,7 @@ export function createCloudCore(options: CloudCoreOptions) {
         for (let i = 0; i < ids.length; i += 500) await tx.trx.updateTable('items').set({ bin_id: binId }).where('id', 'in', ids.slice(i, i + 500)).execute();
         for (const i of subtree) tx.changes.push({ op: 'delete', item: { ...i, bin_id: binId }, fromPath: null });
         return entry;
-      });
+      }, onFeed);
     },
 
     /** A file's retained versions, newest first. */

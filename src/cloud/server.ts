@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Dialect } from 'kysely';
-import { BATCH_LIMITS, HEADERS, type BatchItemResult, type CloudErrorBody } from '../lib/cloud-api.js';
+import { BATCH_LIMITS, feedHeader, HEADERS, type BatchItemResult, type CloudErrorBody, type FeedSpan } from '../lib/cloud-api.js';
 import type { SyncMode } from '../lib/model.js';
 import type { BlobStore } from './blob-store.js';
 import { createFlusher, fsyncFile } from './blob-store.js';
@@ -215,7 +215,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     ['POST', /^\/v1\/spaces\/([^/]+)\/items\/([^/]+)\/move$/, async (ctx) => {
       const { space: s } = await writable(ctx);
       const body = await readJson(ctx.req);
-      json(ctx.res, 200, await core.move(s, checkId(ctx.params[1]), checkPath(body['to'], 'to'), optionalId(body['ifVersion'], 'ifVersion')));
+      json(ctx.res, 200, await core.move(s, checkId(ctx.params[1]), checkPath(body['to'], 'to'), optionalId(body['ifVersion'], 'ifVersion'), feedTo(ctx.res)));
     }],
     ['POST', /^\/v1\/spaces\/([^/]+)\/items\/([^/]+)\/copy$/, async (ctx) => {
       const { space: s } = await writable(ctx);
@@ -229,12 +229,12 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
     }],
     ['DELETE', /^\/v1\/spaces\/([^/]+)\/items\/([^/]+)$/, async (ctx) => {
       const { space: s } = await writable(ctx);
-      json(ctx.res, 200, await core.remove(s, checkId(ctx.params[1]), optionalId(ctx.url.searchParams.get('ifVersion'), 'ifVersion')));
+      json(ctx.res, 200, await core.remove(s, checkId(ctx.params[1]), optionalId(ctx.url.searchParams.get('ifVersion'), 'ifVersion'), feedTo(ctx.res)));
     }],
     ['POST', /^\/v1\/spaces\/([^/]+)\/folders$/, async (ctx) => {
       const { space: s } = await writable(ctx);
       const body = await readJson(ctx.req);
-      json(ctx.res, 200, await core.mkdir(s, checkPath(body['path'])));
+      json(ctx.res, 200, await core.mkdir(s, checkPath(body['path']), feedTo(ctx.res)));
     }],
     ['PUT', /^\/v1\/spaces\/([^/]+)\/content$/, async (ctx) => {
       await putContent(ctx);
@@ -370,7 +370,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       const bytes = await readBody(ctx.req, size);
       const actual = createHash('sha256').update(bytes).digest('hex');
       if (actual !== hash) throw new CloudError('hash-mismatch', `the body's SHA-256 is ${actual}, not the ${hash} you sent; the file may have changed while uploading: read it again`, { actual, expected: hash });
-      json(ctx.res, 200, await core.commitUpload(access.space, to, base, hash, size, bytes));
+      json(ctx.res, 200, await core.commitUpload(access.space, to, base, hash, size, bytes, feedTo(ctx.res)));
       return;
     }
     const unpin = core.pin(hash);
@@ -391,7 +391,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       if (actual !== hash) throw new CloudError('hash-mismatch', `the body's SHA-256 is ${actual}, not the ${hash} you sent; the file may have changed while uploading: read it again`, { actual, expected: hash });
       await blobs.adopt(temp, hash);
       try {
-        json(ctx.res, 200, await core.commitUpload(access.space, to, base, hash, size));
+        json(ctx.res, 200, await core.commitUpload(access.space, to, base, hash, size, undefined, feedTo(ctx.res)));
       } catch (error) {
         await core.removeIfUnreferenced(hash);
         throw error;
@@ -439,7 +439,9 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
         const base = optionalId(item['baseVersion'], 'baseVersion');
         const actual = createHash('sha256').update(bytes).digest('hex');
         if (actual !== hash) throw new CloudError('hash-mismatch', `the SHA-256 of file ${i} is ${actual}, not the ${hash} sent; read the file again`, { actual, expected: hash });
-        return { ok: true, entry: await core.commitUpload(access.space, to, base, hash, size, bytes) };
+        const got: { feed?: FeedSpan } = {};
+        const entry = await core.commitUpload(access.space, to, base, hash, size, bytes, (span) => (got.feed = span));
+        return got.feed === undefined ? { ok: true, entry } : { ok: true, entry, feed: got.feed };
       } catch (error) {
         if (!(error instanceof CloudError)) throw error;
         return { ok: false, error: { code: error.code, message: error.message, ...(Object.keys(error.details).length === 0 ? {} : { details: error.details }) } };
@@ -534,7 +536,7 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       await blobs.adopt(file, session.hash);
       await core.dropUpload(session.id);
       try {
-        json(ctx.res, 200, await core.commitUpload(access.space, session.target, session.baseVersion, session.hash, session.size));
+        json(ctx.res, 200, await core.commitUpload(access.space, session.target, session.baseVersion, session.hash, session.size, undefined, feedTo(ctx.res)));
       } catch (error) {
         await core.removeIfUnreferenced(session.hash);
         throw error;
@@ -642,6 +644,13 @@ export async function startCloudServer(options: CloudServerOptions): Promise<Clo
       })();
       return closed;
     },
+  };
+}
+
+/** Sets the response's {@link HEADERS.feed} to the span a write reports (before its answer is written). */
+function feedTo(res: ServerResponse): (span: FeedSpan) => void {
+  return (span) => {
+    res.setHeader(HEADERS.feed, feedHeader(span));
   };
 }
 

@@ -7,8 +7,8 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from './undici-pool.js';
-import type { BatchManifestItem, BatchResult, ChangeBatch, CloudErrorBody, CloudErrorCode, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, BinEntry, UploadSession } from '../lib/cloud-api.js';
-import { BATCH_LIMITS, HEADERS } from '../lib/cloud-api.js';
+import type { BatchManifestItem, BatchResult, ChangeBatch, CloudErrorBody, CloudErrorCode, FeedSpan, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, BinEntry, UploadSession } from '../lib/cloud-api.js';
+import { BATCH_LIMITS, HEADERS, parseFeedHeader } from '../lib/cloud-api.js';
 import type { SyncMode } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
 import {
@@ -16,6 +16,7 @@ import {
   RemoteError,
   type ChangesOptions,
   type DownloadOptions,
+  type OnFeed,
   type RemoteDrive,
   type RemoteTarget,
   type UploadBody,
@@ -137,13 +138,22 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
     return retrying(async () => (await (await send({ method: 'GET', path, ...extra })).body.json()) as T, extra.signal);
   }
 
-  async function sendJson<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<T> {
+  async function sendJson<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, onFeed?: OnFeed): Promise<T> {
     const response = await send({
       method,
       path,
       ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
-    return (await response.body.json()) as T;
+    const value = (await response.body.json()) as T;
+    tellFeed(response, onFeed);
+    return value;
+  }
+
+  /** Tells `onFeed` the span a write's answer names (ADR 0100), once the answer is read whole. */
+  function tellFeed(response: Dispatcher.ResponseData, onFeed: OnFeed | undefined): void {
+    if (onFeed === undefined) return;
+    const span = parseFeedHeader(response.headers[HEADERS.feed]);
+    if (span !== null) onFeed(span);
   }
 
   const orNull = async <T>(p: Promise<T>): Promise<T | null> => {
@@ -180,7 +190,9 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
           body: Readable.from(openBody(body, 0, opts.size)),
           signal: opts.signal,
         });
-        return (await response.body.json()) as RemoteEntry;
+        const entry = (await response.body.json()) as RemoteEntry;
+        tellFeed(response, opts.onFeed);
+        return entry;
       } catch (error) {
         if (attempt >= attempts || !retryable(error) || opts.signal?.aborted === true) throw error;
         await sleep(backoff * 2 ** (attempt - 1));
@@ -227,7 +239,7 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await sendJson<RemoteEntry>('POST', `${url}/commit`);
+        return await sendJson<RemoteEntry>('POST', `${url}/commit`, undefined, opts.onFeed);
       } catch (error) {
         if (attempt >= attempts || !retryable(error)) throw error;
         await sleep(backoff * 2 ** (attempt - 1));
@@ -260,7 +272,11 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
     }, signal);
     if (answer.results.length !== items.length) throw new RemoteError('server', `the cloud answered ${answer.results.length} results for a batch of ${items.length} files`);
     return answer.results.map((r): UploadItemResult =>
-      r.ok ? { ok: true, entry: r.entry } : { ok: false, error: new RemoteError(r.error.code, r.error.message, r.error.details ?? {}) },
+      r.ok
+        ? r.feed === undefined
+          ? { ok: true, entry: r.entry }
+          : { ok: true, entry: r.entry, feed: r.feed }
+        : { ok: false, error: new RemoteError(r.error.code, r.error.message, r.error.details ?? {}) },
     );
   }
 
@@ -301,13 +317,15 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
     for (const i of singles) {
       const item = items[i] as UploadItem;
       try {
+        const got: { feed?: FeedSpan } = {};
         const entry = await (item.body.length > threshold ? resumableUpload : simpleUpload)(space, item.target, item.body, {
           size: item.body.length,
           hash: item.hash,
           baseVersion: item.baseVersion,
           ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+          onFeed: (span) => (got.feed = span),
         });
-        results[i] = { ok: true, entry };
+        results[i] = got.feed === undefined ? { ok: true, entry } : { ok: true, entry, feed: got.feed };
       } catch (error) {
         // Failures of the whole cloud (network, token, role) end the call as they would a batch.
         if (!(error instanceof RemoteError) || error.code === 'network' || error.code === 'unauthorized' || error.code === 'not-permitted' || error.code === 'unavailable') throw error;
@@ -344,10 +362,10 @@ export function createHttpRemoteDrive(options: HttpRemoteDriveOptions): RemoteDr
       );
       return response.body;
     },
-    mkdir: (space, path) => retrying(() => sendJson<RemoteEntry>('POST', `${sp(space)}/folders`, { path })),
-    move: (space, id, to, opts = {}) => sendJson<RemoteEntry>('POST', `${sp(space)}/items/${encodeURIComponent(id)}/move`, { to, ifVersion: opts.ifVersion }),
+    mkdir: (space, path, opts = {}) => retrying(() => sendJson<RemoteEntry>('POST', `${sp(space)}/folders`, { path }, opts.onFeed)),
+    move: (space, id, to, opts = {}) => sendJson<RemoteEntry>('POST', `${sp(space)}/items/${encodeURIComponent(id)}/move`, { to, ifVersion: opts.ifVersion }, opts.onFeed),
     copy: (space, id, to) => sendJson<RemoteEntry>('POST', `${sp(space)}/items/${encodeURIComponent(id)}/copy`, { to }),
-    delete: (space, id, version) => sendJson<BinEntry>('DELETE', `${sp(space)}/items/${encodeURIComponent(id)}${qs({ ifVersion: version ?? undefined })}`),
+    delete: (space, id, version, opts = {}) => sendJson<BinEntry>('DELETE', `${sp(space)}/items/${encodeURIComponent(id)}${qs({ ifVersion: version ?? undefined })}`, undefined, opts.onFeed),
     versions: async (space, id) => (await getJson<{ versions: RemoteVersion[] }>(`${sp(space)}/items/${encodeURIComponent(id)}/versions`)).versions,
     restoreVersion: (space, id, versionId, opts = {}) =>
       sendJson<RemoteEntry>('POST', `${sp(space)}/items/${encodeURIComponent(id)}/restore`, { version: versionId, ifVersion: opts.ifVersion }),

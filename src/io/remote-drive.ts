@@ -8,6 +8,7 @@ import type {
   BinEntry,
   ChangeBatch,
   CloudErrorCode,
+  FeedSpan,
   PermissionVerdict,
   RemoteEntry,
   RemoteSpace,
@@ -17,7 +18,7 @@ import { FoldsyncError } from '../lib/errors.js';
 import type { SyncMode } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
 
-export type { BinEntry, ChangeBatch, ChangeEntry, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion } from '../lib/cloud-api.js';
+export type { BinEntry, ChangeBatch, ChangeEntry, FeedSpan, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion } from '../lib/cloud-api.js';
 
 /** A failure talking to the cloud, with the server's stable code (or `network`). */
 export class RemoteError extends FoldsyncError<CloudErrorCode> {
@@ -25,6 +26,17 @@ export class RemoteError extends FoldsyncError<CloudErrorCode> {
     super(code, message, details, options);
     this.name = 'RemoteError';
   }
+}
+
+/**
+ * Told where a write's changes are in the change feed (ADR 0100), once the write is committed;
+ * not called when the write changed nothing, nor when its answer was lost and recovered otherwise.
+ */
+export type OnFeed = (span: FeedSpan) => void;
+
+/** Options of the writes that can report their feed span. */
+export interface WriteOptions {
+  readonly onFeed?: OnFeed;
 }
 
 /** Where an upload goes: a path (a new file, or a new version of the file there) or an item id. */
@@ -45,6 +57,7 @@ export interface UploadOptions {
   /** The version this upload replaces, or null for a new file (refused if the path is taken). */
   readonly baseVersion: string | null;
   readonly signal?: AbortSignal;
+  readonly onFeed?: OnFeed;
 }
 
 /** One file of {@link RemoteDrive.uploadMany}: small contents, in memory. */
@@ -58,7 +71,7 @@ export interface UploadItem {
 }
 
 /** The outcome of one file of {@link RemoteDrive.uploadMany}. */
-export type UploadItemResult = { readonly ok: true; readonly entry: RemoteEntry } | { readonly ok: false; readonly error: RemoteError };
+export type UploadItemResult = { readonly ok: true; readonly entry: RemoteEntry; readonly feed?: FeedSpan } | { readonly ok: false; readonly error: RemoteError };
 
 /** Options of {@link RemoteDrive.download}. */
 export interface DownloadOptions {
@@ -109,19 +122,20 @@ export interface RemoteDrive {
    * `baseVersion`, checked against its own hash and committed or refused on its own: results come
    * back in `items` order, and one refused file never fails or rolls back the others. Rejects only
    * when nothing can be attempted (unreachable cloud, bad token, a role that may not write).
-   * Files too large for a batch are uploaded one by one, with the same per-file results.
+   * Files too large for a batch are uploaded one by one, with the same per-file results. A file
+   * that changed something says where in the feed (`feed`, ADR 0100).
    */
   uploadMany?(space: string, items: readonly UploadItem[], options?: { readonly signal?: AbortSignal }): Promise<UploadItemResult[]>;
   /** Streams a file's contents (a version, a byte range). */
   download(space: string, id: string, options?: DownloadOptions): Promise<Readable>;
   /** Creates a folder and missing parents; an existing folder is returned as is. */
-  mkdir(space: string, path: RelPath): Promise<RemoteEntry>;
+  mkdir(space: string, path: RelPath, options?: WriteOptions): Promise<RemoteEntry>;
   /** Moves or renames an item (a folder with its contents), optionally only if it is at `ifVersion`. */
-  move(space: string, id: string, to: RelPath, options?: { readonly ifVersion?: string }): Promise<RemoteEntry>;
+  move(space: string, id: string, to: RelPath, options?: { readonly ifVersion?: string } & WriteOptions): Promise<RemoteEntry>;
   /** Copies an item (a folder with its contents) to a new path. */
   copy(space: string, id: string, to: RelPath): Promise<RemoteEntry>;
   /** Sends an item to the recycle bin, only if it is still at `version` (null: whatever it is). */
-  delete(space: string, id: string, version: string | null): Promise<BinEntry>;
+  delete(space: string, id: string, version: string | null, options?: WriteOptions): Promise<BinEntry>;
   /** A file's versions, newest first. */
   versions(space: string, id: string): Promise<RemoteVersion[]>;
   /** Makes an old version current (as a new version). */

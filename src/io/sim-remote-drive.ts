@@ -10,13 +10,13 @@
 /* eslint-disable @typescript-eslint/require-await */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BinEntry, ChangeBatch, ChangeEntry, ChangeOp, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, SpaceRole } from '../lib/cloud-api.js';
+import type { BinEntry, ChangeBatch, ChangeEntry, ChangeOp, FeedSpan, PermissionVerdict, RemoteEntry, RemoteSpace, RemoteVersion, SpaceRole } from '../lib/cloud-api.js';
 import { taskPermission } from '../lib/cloud-api.js';
 import type { EntryKind, SpaceType, SyncMode } from '../lib/model.js';
 import { baseName, joinRel, nameProblem, parentOf, type RelPath } from '../lib/names.js';
 import type { Clock } from './clock.js';
 import type { Ids } from './ids.js';
-import { RemoteError, readAll, openBody, type RemoteDrive, type RemoteTarget, type UploadItemResult } from './remote-drive.js';
+import { RemoteError, readAll, openBody, type OnFeed, type RemoteDrive, type RemoteTarget, type UploadItemResult } from './remote-drive.js';
 
 /** The drive operations a fault can hit. */
 export type SimOperation = Exclude<keyof RemoteDrive, 'mode' | 'close'>;
@@ -150,6 +150,14 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
     const cursor = String(space.changes.length + 1);
     const base = { cursor, op, id: item.id, kind: item.kind, path: item.path, version: item.version, size: item.size, deleted: op === 'delete', at: clock.now() };
     space.changes.push({ ...base, ...(fromPath === undefined ? {} : { fromPath }), ...(item.hash === null ? {} : { hash: item.hash }) });
+  };
+
+  /**
+   * Tells `onFeed` the feed numbers of the changes made since the feed held `before` entries, like
+   * the server's answer to a write (ADR 0100); nothing when there were none.
+   */
+  const tell = (space: Space, before: number, onFeed: OnFeed | undefined): void => {
+    if (onFeed !== undefined && space.changes.length > before) onFeed({ first: before + 1, last: space.changes.length });
   };
 
   const wake = (space: Space): void => {
@@ -323,6 +331,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         const actual = createHash('sha256').update(bytes).digest('hex');
         if (actual !== opts.hash) fail('hash-mismatch', `the body's SHA-256 is ${actual}, not ${opts.hash}`, { actual, expected: opts.hash });
         // Everything above awaited; from here on the operation is synchronous, hence atomic.
+        const before = space.changes.length;
         const existing = 'id' in t ? byId(space, t.id) : at(space, t.path);
         if (existing === undefined) {
           if (opts.baseVersion !== null) fail('conflict', `${'path' in t ? t.path : ''} no longer exists`, { reason: 'gone' });
@@ -336,6 +345,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
           space.live.set(path, item.id);
           addVersion(space, item, opts.size, actual);
           emit(space, 'create', item);
+          tell(space, before, opts.onFeed);
           wake(space);
           return toEntry(item);
         }
@@ -347,6 +357,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         blobs.set(actual, bytes);
         addVersion(space, existing, opts.size, actual);
         emit(space, 'update', existing);
+        tell(space, before, opts.onFeed);
         wake(space);
         return toEntry(existing);
       },
@@ -355,7 +366,9 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         const results: UploadItemResult[] = [];
         for (const item of items) {
           try {
-            results.push({ ok: true, entry: await d.upload(name, item.target, item.body, { size: item.body.length, hash: item.hash, baseVersion: item.baseVersion }) });
+            const got: { feed?: FeedSpan } = {};
+            const entry = await d.upload(name, item.target, item.body, { size: item.body.length, hash: item.hash, baseVersion: item.baseVersion, onFeed: (span) => (got.feed = span) });
+            results.push(got.feed === undefined ? { ok: true, entry } : { ok: true, entry, feed: got.feed });
           } catch (error) {
             if (!(error instanceof RemoteError)) throw error;
             results.push({ ok: false, error });
@@ -375,9 +388,11 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         if ((opts.start !== undefined || opts.end !== undefined) && (start > end || start >= bytes.length)) fail('bad-request', 'range outside the file');
         return Readable.from([bytes.subarray(start, end + 1)]);
       },
-      mkdir: async (name, path) => {
+      mkdir: async (name, path, opts = {}) => {
         const space = writable(user, name, mode);
+        const before = space.changes.length;
         const folder = ensureFolder(space, checkPath(path));
+        tell(space, before, opts.onFeed);
         wake(space);
         return toEntry(folder);
       },
@@ -392,7 +407,9 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         const existing = at(space, to);
         if (existing !== undefined) takenError(existing);
         missingFolders(space, parentOf(to));
+        const before = space.changes.length;
         moveSubtree(space, item, to, 'move', below(space, item.path));
+        tell(space, before, opts.onFeed);
         wake(space);
         return toEntry(item);
       },
@@ -425,7 +442,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         if (top === undefined) throw new Error('assertion failed: a copy copies its item');
         return toEntry(top);
       },
-      delete: async (name, id, version) => {
+      delete: async (name, id, version, opts = {}) => {
         const space = writable(user, name, mode);
         const item = byId(space, id);
         if (item.id === space.rootId) fail('bad-request', 'the root of a space cannot be deleted');
@@ -433,11 +450,13 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
         const subtree = [item, ...below(space, item.path)];
         const entry: BinEntry = { id: ids.next('b'), itemId: item.id, kind: item.kind, path: item.path, size: subtree.reduce((n, i) => n + i.size, 0), deletedAt: clock.now() };
         space.bin.set(entry.id, entry);
+        const before = space.changes.length;
         for (const i of subtree) {
           space.live.delete(i.path);
           i.binId = entry.id;
           emit(space, 'delete', i);
         }
+        tell(space, before, opts.onFeed);
         wake(space);
         return entry;
       },

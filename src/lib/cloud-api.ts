@@ -63,7 +63,38 @@ export const HEADERS = {
   baseVersion: 'x-foldsync-base-version',
   /** Length in bytes of the JSON manifest that opens a batched upload's body. */
   manifestBytes: 'x-foldsync-manifest-bytes',
+  /**
+   * Response header of a write that changed something: the change-feed sequence numbers of its
+   * changes, `FIRST-LAST` (see {@link FeedSpan}); absent when the write changed nothing.
+   */
+  feed: 'x-foldsync-feed',
 } as const;
+
+/**
+ * Where one write's changes are in its space's change feed: the feed's positions are decimal
+ * sequence numbers, one per change and consecutive within a space (a feed entry's `cursor` is its
+ * number), and one write's changes are numbers `first..last`, inclusive, with nobody else's between
+ * them. A client that knows which changes are its own may skip them in the feed (ADR 0100).
+ */
+export interface FeedSpan {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** The {@link HEADERS.feed} value of a span. */
+export function feedHeader(span: FeedSpan): string {
+  return `${span.first}-${span.last}`;
+}
+
+/** The span in a {@link HEADERS.feed} value, or null when there is none or it is malformed. */
+export function parseFeedHeader(value: string | string[] | undefined): FeedSpan | null {
+  if (typeof value !== 'string') return null;
+  const m = /^(\d{1,15})-(\d{1,15})$/.exec(value);
+  if (m === null) return null;
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  return first >= 1 && last >= first ? { first, last } : null;
+}
 
 /**
  * Limits of a batched upload (`POST /v1/spaces/{space}/batch`, many small files in one request).
@@ -97,8 +128,12 @@ export interface BatchManifest {
   readonly items: readonly BatchManifestItem[];
 }
 
-/** The outcome of one file of a batched upload: each file commits or fails on its own. */
-export type BatchItemResult = { readonly ok: true; readonly entry: RemoteEntry } | { readonly ok: false; readonly error: CloudErrorBody['error'] };
+/**
+ * The outcome of one file of a batched upload: each file commits or fails on its own. `feed` says
+ * where its changes are in the change feed; absent when it changed nothing (the file already held
+ * these bytes).
+ */
+export type BatchItemResult = { readonly ok: true; readonly entry: RemoteEntry; readonly feed?: FeedSpan } | { readonly ok: false; readonly error: CloudErrorBody['error'] };
 
 /** The answer to a batched upload: one result per manifest item, in order. */
 export interface BatchResult {
