@@ -101,6 +101,8 @@ const u16 = (n: number): Uint16Array<ArrayBuffer> => new Uint16Array(n);
 const i32 = (n: number): Int32Array<ArrayBuffer> => new Int32Array(n);
 const f64 = (n: number): Float64Array<ArrayBuffer> => new Float64Array(n);
 
+const NO_HINT: readonly number[] = [];
+
 /**
  * Every path any tree of a task has held, each with a slot number shared by the three trees,
  * and a first-child/next-sibling index so that a folder's children can be walked without a
@@ -131,7 +133,7 @@ export class PathTable {
   // The slots whose paths are expected next, in order: the dirty paths just handed to the planner,
   // which asks for each in turn (ADR 0011). A hit costs one read of `paths` instead of a lookup in
   // a table of up to 1,000,000 paths; the first miss drops the hint.
-  private expected: readonly number[] = [];
+  private expected: readonly number[] = NO_HINT;
   private expectedAt = 0;
 
   /** Tells the table that the paths of `slots` will be asked for next, in this order (a hint only). */
@@ -143,26 +145,23 @@ export class PathTable {
   /** The slot of `path`, or undefined if no tree ever held it. */
   slotOf(path: string): number | undefined {
     if (path === this.lastPath) return this.lastSlot;
-    if (this.expectedAt < this.expected.length) {
-      const slot = this.expected[this.expectedAt] as number;
-      if (this.paths[slot] === path) {
-        this.expectedAt++;
-        this.lastPath = path;
-        this.lastSlot = slot;
-        return slot;
-      }
-      // Not asked in that order after all: the hint would only cost every later lookup.
-      this.expected = [];
-    }
-    // A rescan meets the paths in the order a first scan interned them (and a task rebuilt from its
-    // log interns them in that order again): the slot after the last one found is worth one string
-    // comparison before a lookup in a table of up to 1,000,000 paths (ADR 0030).
+    // The slot expected next: the hint's while it lasts, else the one after the last found (a
+    // rescan meets the paths in the order a first scan interned them, and a task rebuilt from its
+    // log interns them in that order again: ADR 0030). One comparison before a lookup in a table
+    // of up to 1,000,000 paths. Both cases run the same operations (the choice is between two
+    // numbers), so code compiled while one of them served is not thrown away when the other does
+    // (ADR 0011, fifth round).
+    const hint = this.expected[this.expectedAt];
     const next = this.lastSlot + 1;
-    if (next < this.paths.length && this.paths[next] === path) {
+    const guess = hint === undefined ? next : hint;
+    if (this.paths[guess] === path) {
+      this.expectedAt += hint === undefined ? 0 : 1;
       this.lastPath = path;
-      this.lastSlot = next;
-      return next;
+      this.lastSlot = guess;
+      return guess;
     }
+    // Not asked in that order after all: the hint would only cost every later lookup.
+    this.expected = hint === undefined ? this.expected : NO_HINT;
     const slot = this.index.get(path);
     if (slot !== undefined) {
       this.lastPath = path;
@@ -655,7 +654,11 @@ export function sortByRelPath<T>(list: T[], key: (x: T) => string): T[] {
   list.sort((x, y) => {
     const a = key(x);
     const b = key(y);
-    return a < b ? -1 : a > b ? 1 : 0;
+    // Both comparisons run for every pair, so a sorted list (a full plan's) and an unsorted one
+    // run the same compiled code (ADR 0011, fifth round).
+    const lt = a < b;
+    const gt = a > b;
+    return lt ? -1 : gt ? 1 : 0;
   });
   let ordered = true;
   for (let i = 1; i < list.length && ordered; i++) ordered = compareSegments(key(list[i - 1] as T), key(list[i] as T)) <= 0;

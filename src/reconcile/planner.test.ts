@@ -12,9 +12,9 @@ import {
   userWriteCloud,
   userWriteLocal,
 } from './simulate.js';
-import { builtInMatcher, PathSet, planActions } from './planner.js';
+import { builtInMatcher, isPlainPath, PathSet, planActions } from './planner.js';
 import fc from 'fast-check';
-import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
+import { BUILT_IN_IGNORES, createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
 import { createTrees } from './trees.js';
 
 /** A task whose sides hold `files` (content, or null for a folder) and are in sync. */
@@ -670,6 +670,39 @@ describe('builtInMatcher (the planner fast path for filters)', () => {
 
   it('steps aside for user patterns', () => {
     expect(builtInMatcher({ include: [], exclude: ['*.log'], maxFileSize: null })).toBeNull();
+  });
+
+  it('answers like the regular expression it replaced, for random paths (case, non-ASCII look-alikes, empty segments)', () => {
+    const glob = (p: string): string => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+    const re = new RegExp(`(?:^|/)(?:${BUILT_IN_IGNORES.map(glob).join('|')})(?:/|$)`, 'i');
+    const fast = builtInMatcher(DEFAULT_OPTIONS.filters);
+    expect(fast).not.toBeNull();
+    const pieces = ['/', 'a', 'A', '.', '~', '$', '#', 'tmp', 'TMP', '.tmp', '.Tmp', '~$', '.~lock.', 'lock', '.ds_store', '.DS_Store', 'thumbs.db', 'THUMBS.DB', 'desktop.ini', TEMP_PREFIX, TEMP_PREFIX.toUpperCase(), 'é', '\u017f', '\u212a', '\u0130', ' ', '\n'];
+    const pathArb = fc.array(fc.constantFrom(...pieces), { maxLength: 8 }).map((xs) => xs.join(''));
+    fc.assert(
+      fc.property(pathArb, (path) => {
+        expect(fast?.(path), JSON.stringify(path)).toBe(re.test(path));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('isPlainPath (a path valid on Linux as it is)', () => {
+  // The regular expression it replaced.
+  const PLAIN_PATH_RE = /^(?!(?:.*\/)?\.\.?(?:\/|$))(?:[\x20-\x2e\x30-\x7e]{1,255}\/)*[\x20-\x2e\x30-\x7e]{1,255}$/;
+  it('answers like the regular expression, for random paths (dots, empty and long segments, control and non-ASCII characters)', () => {
+    const pieces = ['/', 'a', '.', '..', '...', ' ', '~', '\x7f', '\x1f', '\n', 'é', '\u2028', 'x'.repeat(100), 'y'.repeat(155), 'z'.repeat(156)];
+    const pathArb = fc.array(fc.constantFrom(...pieces), { maxLength: 8 }).map((xs) => xs.join(''));
+    fc.assert(
+      fc.property(pathArb, (path) => {
+        expect(isPlainPath(path), JSON.stringify(path)).toBe(PLAIN_PATH_RE.test(path));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const path of ['', '.', '..', 'a/.', './a', 'a/../b', '.a', 'a..', 'a/b', `${'x'.repeat(255)}/b`, `${'x'.repeat(256)}/b`, 'a//b', '/a', 'a/']) {
+      expect(isPlainPath(path), path).toBe(PLAIN_PATH_RE.test(path));
+    }
   });
 });
 

@@ -47,11 +47,29 @@ export interface Plan {
 }
 
 const PLAIN_ASCII = /^[\x20-\x7e]+$/;
+
 /**
- * A path every segment of which is plain printable ASCII, 1 to 255 characters, not '.' or '..':
- * valid on Linux (`pathLimit: 'none'`) as it is, checked with one test and no split.
+ * Whether every segment of `path` is plain printable ASCII, 1 to 255 characters, not '.' or '..':
+ * valid on Linux (`pathLimit: 'none'`) as it is. One pass over the code units, no split; the
+ * same answer as the regular expression `PLAIN_PATH_RE` of planner.test.ts, at a fraction of its
+ * cost on the incremental plan's path (ADR 0011, fifth round).
  */
-const PLAIN_PATH = /^(?!(?:.*\/)?\.\.?(?:\/|$))(?:[\x20-\x2e\x30-\x7e]{1,255}\/)*[\x20-\x2e\x30-\x7e]{1,255}$/;
+export function isPlainPath(path: string): boolean {
+  const n = path.length;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const ch = i < n ? path.charCodeAt(i) : 47;
+    if (ch === 47) {
+      const len = i - start;
+      if (len === 0 || len > 255) return false;
+      if (path.charCodeAt(start) === 46 && (len === 1 || (len === 2 && path.charCodeAt(start + 1) === 46))) return false;
+      start = i + 1;
+    } else if (ch < 0x20 || ch > 0x7e) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /**
  * With no include or exclude patterns only the built-in ignores apply, and each is a plain
@@ -72,11 +90,73 @@ let builtIn: ((path: RelPath) => boolean) | null | undefined;
 
 function makeBuiltInMatcher(): ((path: RelPath) => boolean) | null {
   if (!BUILT_IN_IGNORES.every((p) => /^[^/\\[\]!?]+$/.test(p) && !p.includes('**'))) return null;
-  const glob = (p: string): string => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
-  // No glob part matches '/', so a match between two segment boundaries is a whole segment:
-  // one test over the whole path, with no substring per segment.
-  const re = new RegExp(`(?:^|/)(?:${BUILT_IN_IGNORES.map(glob).join('|')})(?:/|$)`, 'i');
-  return (path) => re.test(path);
+  // Each built-in is a base-name glob with at most one '*' and ASCII literals: a segment matches
+  // it exactly when it starts with the part before the '*' and ends with the part after it (or,
+  // with no '*', equals it), ASCII case ignored, as the 'i' flag of a non-unicode regular
+  // expression compares ASCII (ADR 0011, fifth round: no regular expression per path).
+  if (!BUILT_IN_IGNORES.every((p) => p.split('*').length <= 2 && /^[\x20-\x7e]*$/.test(p))) return null;
+  segmentGlobs = BUILT_IN_IGNORES.map((p) => {
+    const star = p.indexOf('*');
+    const lower = p.toLowerCase();
+    return star < 0 ? { pre: lower, suf: '', star: false } : { pre: lower.slice(0, star), suf: lower.slice(star + 1), star: true };
+  });
+  return ignoredByBuiltIn;
+}
+
+interface SegmentGlob {
+  /** Lowercase ASCII literal before the '*' (the whole glob when there is none). */
+  readonly pre: string;
+  /** Lowercase ASCII literal after the '*'. */
+  readonly suf: string;
+  readonly star: boolean;
+}
+
+let segmentGlobs: readonly SegmentGlob[] = [];
+
+/** Whether some segment of `path` matches a built-in ignore (see {@link makeBuiltInMatcher}). */
+function ignoredByBuiltIn(path: RelPath): boolean {
+  const n = path.length;
+  let start = 0;
+  for (;;) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = n;
+    for (const g of segmentGlobs) if (segmentMatches(path, start, end, g)) return true;
+    if (end === n) return false;
+    start = end + 1;
+  }
+}
+
+/** Whether `path[start, end)` matches the glob `g`. */
+function segmentMatches(path: string, start: number, end: number, g: SegmentGlob): boolean {
+  const pre = g.pre;
+  const suf = g.suf;
+  const len = end - start;
+  if (g.star ? len < pre.length + suf.length : len !== pre.length) return false;
+  return sameAsciiIgnoringCase(path, start, pre) && sameAsciiIgnoringCase(path, end - suf.length, suf);
+}
+
+/** Whether `path` holds `lower` (lowercase ASCII) at `at`, ASCII letters compared without case. */
+function sameAsciiIgnoringCase(path: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const want = lower.charCodeAt(i);
+    const ch = path.charCodeAt(at + i);
+    // For a lowercase letter, `| 0x20` maps only its uppercase form onto it.
+    if (ch !== want && !(want >= 97 && want <= 122 && (ch | 0x20) === want)) return false;
+  }
+  return true;
+}
+
+/**
+ * An empty array for references (objects, strings) that is already of the kind V8 gives such an
+ * array after its first element (PACKED_ELEMENTS). A literal `[]` starts as an array of small
+ * integers and changes kind on its first push, so code compiled in one plan, where its arrays had
+ * changed kind long ago, met each new plan's fresh arrays as a "wrong map" and was thrown away
+ * (ADR 0011, fifth round). Same contents and behaviour as `[]`.
+ */
+function referenceList<T extends object | string>(): T[] {
+  const list: (T | string)[] = [''];
+  list.pop();
+  return list as T[];
 }
 
 /** Windows' MAX_PATH, applied to the full local path when `pathLimit` is `windows` (ADR 0010). */
@@ -152,7 +232,21 @@ function summarize(e: Entries): number {
  * compiled again each plan, while the first thousands of paths run unoptimized) (ADR 0011).
  */
 function pickCandidates(trees: TreeView, dirty: Iterable<RelPath>, rules: IgnoreRules): { cands: RelPath[]; candEntries: Entries[]; summary: number } {
-  const picked: Picked[] = [];
+  const picked = referenceList<Picked>();
+  const summary = readCandidates(trees, dirty, rules, picked);
+  sortByRelPath(picked, pickedPath);
+  const cands = referenceList<RelPath>();
+  const candEntries = referenceList<Entries>();
+  dropRepeats(picked, cands, candEntries);
+  return { cands, candEntries, summary };
+}
+
+/**
+ * Reads each dirty path not in sync and not ignored into `picked`; returns the summary bits of
+ * what they hold. The loop alone (the sort is the caller's): the code compiled for it serves
+ * every plan instead of being thrown away when a later step meets something new (ADR 0011).
+ */
+function readCandidates(trees: TreeView, dirty: Iterable<RelPath>, rules: IgnoreRules, picked: Picked[]): number {
   let summary = 0;
   for (const p of dirty) {
     if (p === '' || trees.inSync(p)) continue;
@@ -161,9 +255,11 @@ function pickCandidates(trees: TreeView, dirty: Iterable<RelPath>, rules: Ignore
     summary |= summarize(e);
     picked.push({ p, e });
   }
-  sortByRelPath(picked, pickedPath);
-  const cands: RelPath[] = [];
-  const candEntries: Entries[] = [];
+  return summary;
+}
+
+/** Appends the sorted `picked` to `cands` and `candEntries`, a path read twice once. */
+function dropRepeats(picked: readonly Picked[], cands: RelPath[], candEntries: Entries[]): void {
   let last: RelPath | null = null;
   for (const x of picked) {
     if (x.p === last) continue;
@@ -171,7 +267,6 @@ function pickCandidates(trees: TreeView, dirty: Iterable<RelPath>, rules: Ignore
     cands.push(x.p);
     candEntries.push(x.e);
   }
-  return { cands, candEntries, summary };
 }
 
 interface Item {
@@ -259,8 +354,14 @@ function rewrite(moves: ReadonlyMap<RelPath, RelPath>, path: RelPath): RelPath {
  * Answers like a `Set`; iterates over each path once, in no particular order.
  */
 export class PathSet {
+  // One instance that lives as long as the module: a class instance's hidden class is reachable
+  // only through its instances and a weak transition, so when a plan's sets die the next plan's
+  // get a new one, and the compiled code of `add` and `has` (and of their callers) is thrown away
+  // ("weak objects", then "wrong map") at the start of every plan (ADR 0011, fifth round).
+  private static readonly keepShape = new PathSet();
+
   // Ascending in code-unit order, no repeats; no path is in both `run` and `rest`.
-  private readonly run: RelPath[] = [];
+  private readonly run: RelPath[] = referenceList<RelPath>();
   private readonly rest = new Set<RelPath>();
 
   add(p: RelPath): void {
@@ -351,51 +452,65 @@ function buildItems(
   items: Item[],
   cands: readonly RelPath[],
   candEntries: readonly Entries[],
-  { lm, lmInv, cm, cmInv }: Moves,
+  moves: Moves,
   upload: boolean,
   trees: TreeView,
   getL: (p: RelPath) => LocalMeta | undefined,
   getC: (p: RelPath) => CloudMeta | undefined,
 ): void {
   for (let i = 0; i < cands.length; i++) {
-    const a = cands[i] as RelPath;
     const e = candEntries[i] as Entries;
-    const s = e.s;
-    if (s === undefined) continue;
-    let lp: RelPath | null = lm.size === 0 ? null : (lm.get(a) ?? null);
-    let l: LocalMeta | null = lp === null ? null : (getL(lp) ?? null);
-    if (lp === null) {
-      const here = e.l;
-      if (here !== undefined && here.kind === s.kind && (lmInv.size === 0 || !lmInv.has(a))) {
-        lp = a;
-        l = here;
-      }
-    }
-    let cp: RelPath | null = cm.size === 0 ? null : (cm.get(a) ?? null);
-    let c: CloudMeta | null = cp === null ? null : (getC(cp) ?? null);
-    if (cp === null) {
-      if (upload) {
-        // Upload mode follows the item this task uploaded, wherever the cloud moved it.
-        const here = e.c;
-        const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
-        const there = where === undefined ? undefined : getC(where);
-        if (where !== undefined && there !== undefined && there.kind === s.kind) {
-          cp = where;
-          c = there;
-        }
-      } else {
-        const here = e.c;
-        if (here !== undefined && here.kind === s.kind && (cmInv.size === 0 || !cmInv.has(a))) {
-          cp = a;
-          c = here;
-        }
-      }
-    }
-    const ls: Content = l === null ? 'gone' : sameLocalContent(l, s) ? 'same' : 'changed';
-    const cs: Content = c === null ? 'gone' : sameCloudContent(c, s) ? 'same' : 'changed';
-    const item: Item = { a, s, lp, l, cp, c, lMoved: lp !== null && lp !== a, cMoved: !upload && cp !== null && cp !== a, ls, cs, keepLocal: l !== null, keepCloud: c !== null, state: 'new', t: a };
-    items.push(item);
+    if (e.s !== undefined) items.push(buildItem(cands[i] as RelPath, e, e.s, moves, upload, trees, getL, getC));
   }
+}
+
+/**
+ * The item of the synced entry `s` of candidate `a` (entries `e`). A function per item, called
+ * for every item of every plan (a full plan's too): its compiled code then serves the next plan
+ * from its first item, where a loop's own code is compiled again each plan (ADR 0011, fifth round).
+ */
+function buildItem(
+  a: RelPath,
+  e: Entries,
+  s: SyncedEntry,
+  { lm, lmInv, cm, cmInv }: Moves,
+  upload: boolean,
+  trees: TreeView,
+  getL: (p: RelPath) => LocalMeta | undefined,
+  getC: (p: RelPath) => CloudMeta | undefined,
+): Item {
+  let lp: RelPath | null = lm.size === 0 ? null : (lm.get(a) ?? null);
+  let l: LocalMeta | null = lp === null ? null : (getL(lp) ?? null);
+  if (lp === null) {
+    const here = e.l;
+    if (here !== undefined && here.kind === s.kind && (lmInv.size === 0 || !lmInv.has(a))) {
+      lp = a;
+      l = here;
+    }
+  }
+  let cp: RelPath | null = cm.size === 0 ? null : (cm.get(a) ?? null);
+  let c: CloudMeta | null = cp === null ? null : (getC(cp) ?? null);
+  if (cp === null) {
+    if (upload) {
+      // Upload mode follows the item this task uploaded, wherever the cloud moved it.
+      const here = e.c;
+      const where = here !== undefined && here.id === s.cloudId ? a : s.cloudId === undefined ? undefined : trees.cloudPathOfId(s.cloudId);
+      const there = where === undefined ? undefined : getC(where);
+      if (where !== undefined && there !== undefined && there.kind === s.kind) {
+        cp = where;
+        c = there;
+      }
+    } else {
+      const here = e.c;
+      if (here !== undefined && here.kind === s.kind && (cmInv.size === 0 || !cmInv.has(a))) {
+        cp = a;
+        c = here;
+      }
+    }
+  }
+  const ls: Content = l === null ? 'gone' : sameLocalContent(l, s) ? 'same' : 'changed';
+  const cs: Content = c === null ? 'gone' : sameCloudContent(c, s) ? 'same' : 'changed';
+  return { a, s, lp, l, cp, c, lMoved: lp !== null && lp !== a, cMoved: !upload && cp !== null && cp !== a, ls, cs, keepLocal: l !== null, keepCloud: c !== null, state: 'new', t: a };
 }
 
 /**
@@ -411,7 +526,7 @@ function decideInPlace(it: Item, ends: PathSet, creates: Record<Side, PathSet>, 
   if (it.state !== 'new' || s.kind !== 'file' || l === null || c === null || it.lp !== a || it.cp !== a) return false;
   if (ls === 'changed' && cs === 'changed') return false;
   const changed = ls === 'changed' || cs === 'changed';
-  if (changed && !PLAIN_PATH.test(a)) return false;
+  if (changed && !isPlainPath(a)) return false;
   ends.add(a);
   it.t = a;
   if (ls === 'changed') {
@@ -495,9 +610,9 @@ export function planActions(input: PlanInput): Plan {
   const { lm, lmInv, cm, cmInv } = detectMoves(cands, candEntries, upload, getS, summary);
 
   // ---- output collections
-  const early: Action[] = [];
-  const structural: Structural[] = [];
-  const late: Action[] = [];
+  const early: Action[] = referenceList<Action>();
+  const structural: Structural[] = referenceList<Structural>();
+  const late: Action[] = referenceList<Action>();
   const plannedMoves: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const plannedMovesInv: Record<Side, Map<RelPath, RelPath>> = { local: new Map(), cloud: new Map() };
   const creates: Record<Side, PathSet> = { local: new PathSet(), cloud: new PathSet() };
@@ -521,7 +636,7 @@ export function planActions(input: PlanInput): Plan {
     return p;
   };
   const problem = (path: RelPath): { reason: 'bad-name' | 'path-too-long'; message: string } | null => {
-    if (options.pathLimit === 'none' && PLAIN_PATH.test(path)) return null;
+    if (options.pathLimit === 'none' && isPlainPath(path)) return null;
     for (const seg of path.split('/')) {
       const p = segmentProblem(seg);
       if (p !== null) return { reason: 'bad-name', message: `The name "${seg}" cannot be held on the other side (${p}); rename it.` };
@@ -682,7 +797,7 @@ export function planActions(input: PlanInput): Plan {
   };
 
   // ---- items: the synced entries of dirty paths, followed to where each side has them now.
-  const items: Item[] = [];
+  const items: Item[] = referenceList<Item>();
   // Where each item is now on each side. Built on first use, once every item is known (every use
   // comes after the items loop; an item's `lp` and `cp` never change): most incremental plans
   // (files changed in place) never ask, and two maps of every candidate path cost them ~10%.
@@ -1217,8 +1332,11 @@ export function planActions(input: PlanInput): Plan {
     });
   }
 
+  // The long list first: its comparisons then run in the code the full plan compiled, before the
+  // early list's first conflict rename (an action shape a full plan may never meet) deoptimizes it.
+  const late2 = sortActions(late);
   const early2 = sortActions(keepEarly);
-  const actions = [...early2, ...orderStructural(keepStructural, early2), ...sortActions(late)];
+  const actions = [...early2, ...orderStructural(keepStructural, early2), ...late2];
   return { actions: dedupe(actions), guard, held: [...new Set(held)].sort(compareRelPaths) };
 }
 

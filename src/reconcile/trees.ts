@@ -463,12 +463,12 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
     for (const s of slots) if (s !== 0) out.push(table.pathOf(s));
     return out;
   };
+  /** Whether slot `s` is dirty while every slot holding an entry is (`allDirty`). */
+  const dirtyWhenAll = (s: number): boolean => lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0 || dirtySlots.has(s);
   const dirtyPaths = (): RelPath[] => {
     if (!allDirty) return pathsOf(dirtySlots);
     const out: RelPath[] = [];
-    for (let s = 1; s < table.size; s++) {
-      if (lKind.get(s) !== 0 || cKind.get(s) !== 0 || sKind.get(s) !== 0 || dirtySlots.has(s)) out.push(table.pathOf(s));
-    }
+    for (let s = 1; s < table.size; s++) if (dirtyWhenAll(s)) out.push(table.pathOf(s));
     return out;
   };
   const sortPaths = (slots: Iterable<number>): RelPath[] => {
@@ -493,19 +493,24 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
     entries: (path) => {
       const slot = table.slotOf(path);
       if (slot === undefined) return { l: undefined, c: undefined, s: undefined };
+      // One shape for every slot (ADR 0011, fifth round): a path changed on one side, on both, or
+      // in sync goes through the same calls, so the compiled code a full plan leaves serves an
+      // incremental plan's conflicts too instead of meeting a branch it never ran.
       const state = syncState.get(slot);
-      if (state > IN_SYNC) {
-        // A side recorded as its synced entry is built from that entry: its columns are not read.
-        const s = sExplicit.get(slot);
-        if (s !== undefined) {
-          const l = (state & LOCAL_AS_SYNCED) !== 0 ? localOf(s) : readLocal(slot);
-          const c = (state & CLOUD_AS_SYNCED) !== 0 ? cloudOf(s) : readCloud(slot);
-          return { l, c, s };
-        }
-      }
-      const l = readLocal(slot);
-      const c = readCloud(slot);
-      const s = sKind.get(slot) === 0 ? undefined : sShared.get(slot) === 1 ? deriveFrom(l, c) : sExplicit.get(slot);
+      // A side recorded as its synced entry implies a written-out synced entry: then the synced
+      // tree's kind and shared flag at `slot` are not read (two cold reads); the root's, always
+      // at hand, are read instead, so that every call runs the same operations.
+      const flagged = state > IN_SYNC;
+      const at = flagged ? 0 : slot;
+      const sharedHere = sShared.get(at) === 1;
+      const heldHere = sKind.get(at) !== 0;
+      const shared = !flagged && heldHere && sharedHere;
+      const written = flagged || (heldHere && !sharedHere) ? sExplicit.get(slot) : undefined;
+      const flags = written === undefined ? 0 : state;
+      // A side recorded as its synced entry is built from that entry: its columns are not read.
+      const l = (flags & LOCAL_AS_SYNCED) !== 0 ? localOf(written as SyncedEntry) : readLocal(slot);
+      const c = (flags & CLOUD_AS_SYNCED) !== 0 ? cloudOf(written as SyncedEntry) : readCloud(slot);
+      const s = shared ? deriveFrom(l, c) : written;
       return { l, c, s };
     },
     children: (tree, path) => {
@@ -590,8 +595,12 @@ function makeTrees(from: SnapshotReader | null, planning: boolean): Trees {
       let out: RelPath[];
       if (allDirty) {
         out = dirtyPaths();
-        // Every slot in order needs no hint: the table tries the next slot anyway.
-        table.expect([]);
+        // Slots in ascending order: the table tries the slot after the last one found anyway, so
+        // the first slot is hint enough (and the hinted lookup then runs in every plan, full or
+        // incremental, so its compiled code never meets it for the first time: ADR 0011).
+        let first = 1;
+        while (first < table.size && !dirtyWhenAll(first)) first++;
+        table.expect(first < table.size ? [first] : []);
       } else {
         const slots: number[] = [];
         for (const s of dirtySlots) if (s !== 0) slots.push(s);
