@@ -18,12 +18,18 @@ import type { StoredRow } from './upcast.js';
 const PAGE = 5000;
 /** Pages the worker may read ahead of the main thread (memory: about 1 MB each for the bench's events). */
 const AHEAD = 4;
+/**
+ * Pages taken before the main thread gives the worker credit for them, in one message: each
+ * message wakes the worker, and on a busy machine a thread woken from the fold's thread may take
+ * its core there and then (measured: 200 wakeups cost the fold 0.4-0.6 s at load 8). Below AHEAD.
+ */
+const CREDIT_BATCH = 2;
 
 /**
  * The worker's code (plain CommonJS, evaluated, so it runs the same from sources, tests, `dist`
  * and the bundle; better-sqlite3 comes by the absolute path the main thread resolved). It reads
  * pages while it has credit (one per page the main thread has not taken yet, up to {@link AHEAD})
- * and posts each as `{ n, nums, codes, names, data, end }`: per row, position, stream
+ * (a message from the main thread is a number of pages credited) and posts each as `{ n, nums, codes, names, data, end }`: per row, position, stream
  * version, time and event version in `nums`; stream and type as indexes into `names` in `codes`;
  * the payload in `data`.
  */
@@ -49,8 +55,8 @@ const schedule = () => {
     setImmediate(step);
   }
 };
-parentPort.on('message', () => {
-  credit += 1;
+parentPort.on('message', (m) => {
+  credit += typeof m === 'number' && m > 0 ? m : 1;
   schedule();
 });
 function step() {
@@ -153,13 +159,19 @@ export async function scanOnWorker(file: string, from: number, to: number, row: 
     notify();
   });
   let next = from;
+  // Pages taken and not yet credited to the worker.
+  let untold = 0;
   try {
     for (;;) {
       while (queue.length === 0 && !state.stopped) await new Promise<void>((resolve) => (wake = resolve));
       const page = queue.shift();
       if (page === undefined || 'error' in page) return next;
       beforePage();
-      worker.postMessage(0);
+      untold += 1;
+      if (untold === CREDIT_BATCH) {
+        worker.postMessage(untold);
+        untold = 0;
+      }
       scanWorkerStats.pages += 1;
       const { n, nums, codes, names, data } = page;
       for (let i = 0; i < n; i++) {
