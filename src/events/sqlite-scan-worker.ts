@@ -11,7 +11,7 @@
  * left itself (`scanOnWorker` returns where the worker stopped), so errors are the direct read's.
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { StoredRow } from './upcast.js';
 
 /** Rows per page the worker sends. */
@@ -36,7 +36,13 @@ const CREDIT_BATCH = 2;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
-const { file, from, to, page } = workerData;
+const { file, from, to, page, pages } = workerData;
+// A page goes to \`pages\`, where it waits serialized until the main thread takes it; the ping on
+// parentPort only wakes a main thread that is waiting for one.
+const send = (m, transfer) => {
+  pages.postMessage(m, transfer);
+  parentPort.postMessage(0);
+};
 let credit = workerData.ahead;
 let next = from;
 let scheduled = false;
@@ -46,7 +52,7 @@ try {
   db = new Database(file, { readonly: true, fileMustExist: true });
   stmt = db.prepare('SELECT position, stream, stream_version, at, type, v, data FROM events WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?').raw(true);
 } catch (e) {
-  parentPort.postMessage({ error: String(e) });
+  send({ error: String(e) });
   next = to + 1;
 }
 const schedule = () => {
@@ -65,7 +71,7 @@ function step() {
   try {
     rows = stmt.all(next, to, page);
   } catch (e) {
-    parentPort.postMessage({ error: String(e) });
+    send({ error: String(e) });
     next = to + 1;
     return;
   }
@@ -96,7 +102,7 @@ function step() {
   }
   next = n < page ? to + 1 : rows[n - 1][0] + 1;
   credit -= 1;
-  parentPort.postMessage({ n, nums, codes, names, data, end: next > to }, [nums.buffer, codes.buffer]);
+  send({ n, nums, codes, names, data, end: next > to }, [nums.buffer, codes.buffer]);
   if (next > to) db.close();
   else schedule();
 }
@@ -132,12 +138,19 @@ export type RowCursor = { -readonly [K in keyof StoredRow]: StoredRow[K] };
 export async function scanOnWorker(file: string, from: number, to: number, row: RowCursor, fn: (row: StoredRow) => void, beforePage: () => void): Promise<number> {
   sqlitePath ??= createRequire(import.meta.url).resolve('better-sqlite3');
   let worker: Worker;
+  // Pages come through their own channel and are taken one at a time (`receiveMessageOnPort`):
+  // until then they wait serialized, outside the heap. Delivered as events, every page the worker
+  // had sent came into the heap at once whenever this thread awaited, and up to AHEAD pages of
+  // strings sat there while the first was folded: young-generation collections copied and
+  // promoted them (ADR 0074, fourth pass).
+  const { port1, port2 } = new MessageChannel();
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite: sqlitePath, file, from, to, page: PAGE, ahead: AHEAD } });
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite: sqlitePath, file, from, to, page: PAGE, ahead: AHEAD, pages: port2 }, transferList: [port2] });
   } catch {
+    port1.close();
     return from;
   }
-  const queue: Page[] = [];
+  const take = (): Page | undefined => (receiveMessageOnPort(port1)?.message as Page | undefined);
   // Set by the worker's handlers (an object: a `let` would read as never changing here).
   const state = { stopped: false };
   let wake: (() => void) | null = null;
@@ -146,8 +159,7 @@ export async function scanOnWorker(file: string, from: number, to: number, row: 
     wake = null;
     w?.();
   };
-  worker.on('message', (m: Page) => {
-    queue.push(m);
+  worker.on('message', () => {
     notify();
   });
   worker.on('error', () => {
@@ -163,8 +175,13 @@ export async function scanOnWorker(file: string, from: number, to: number, row: 
   let untold = 0;
   try {
     for (;;) {
-      while (queue.length === 0 && !state.stopped) await new Promise<void>((resolve) => (wake = resolve));
-      const page = queue.shift();
+      let page = take();
+      while (page === undefined && !state.stopped) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        page = take();
+      }
+      // A worker that stopped may have sent pages before it did.
+      page ??= take();
       if (page === undefined || 'error' in page) return next;
       beforePage();
       untold += 1;
@@ -188,6 +205,7 @@ export async function scanOnWorker(file: string, from: number, to: number, row: 
       if (page.end) return to + 1;
     }
   } finally {
+    port1.close();
     void worker.terminate();
   }
 }
