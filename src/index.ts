@@ -98,7 +98,7 @@ export { foldEvents } from './projections/projection.js';
 export { taskSummariesProjection, querySyncDetails, summariesOf, showsFailedMark } from './projections/task-summaries.js';
 export type { SyncDetailsQuery, TaskSummary, TaskSummariesState } from './projections/task-summaries.js';
 export { failedFilesProjection, failedFilesOf } from './projections/failed-files.js';
-export type { FailedFile, FailedFilesState } from './projections/failed-files.js';
+export type { FailedFile, FailedFilesState, OpenActionInfo } from './projections/failed-files.js';
 export { taskRegistryProjection } from './projections/task-registry.js';
 export type { RegisteredTask, TaskRegistry } from './projections/task-registry.js';
 export type { AnyPersistedProjection, PersistedProjection } from './projections/projection.js';

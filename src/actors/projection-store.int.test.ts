@@ -166,4 +166,51 @@ describe('projection store (ADR 0070)', () => {
     again.close();
     await log.close();
   });
+  it('a fold that throws leaves its projection at the event before, the projections that folded that event at it', async () => {
+    const log = await logWith(4);
+    const before = counting(1, 'before');
+    const failing = counting(1, 'failing');
+    const after = counting(1, 'after');
+    const apply = (x: { positions: number[] }, e: StoredEvent): { positions: number[] } => {
+      failing.applied.push(e.position);
+      x.positions.push(e.position);
+      return x;
+    };
+    failing.apply = (s, e) => {
+      if (e.position === 3) throw new Error('fold failed');
+      return apply(s, e);
+    };
+    const s = createProjectionStore({ file, projections: [before, failing, after] });
+    await expect(s.catchUp(log)).rejects.toThrow('fold failed');
+    expect(s.checkpoints()).toEqual([
+      { name: 'before', version: 1, position: 3 },
+      { name: 'failing', version: 1, position: 2 },
+      { name: 'after', version: 1, position: 2 },
+    ]);
+    expect(s.state(before).positions).toEqual([1, 2, 3]);
+    expect(s.state(after).positions).toEqual([1, 2]);
+    // Once the fold works again, each folds on from its own checkpoint: no event twice, none missed.
+    failing.apply = apply;
+    await s.catchUp(log);
+    for (const p of [before, failing, after]) expect(s.state(p).positions).toEqual([1, 2, 3, 4]);
+    expect(s.checkpoints().map((c) => c.position)).toEqual([4, 4, 4]);
+    s.close();
+  });
+
+  it('projections at different checkpoints each fold only what they have not seen, and only the types they handle', async () => {
+    const log = await logWith(3);
+    const old = counting(1, 'old');
+    const s1 = createProjectionStore({ file, projections: [old] });
+    await s1.catchUp(log);
+    s1.close();
+    await log.append(ENGINE_STREAM, [{ type: 'TaskPaused', v: 1, taskId: 't' }, { type: 'SyncRequested', v: 1, taskId: 't' }, { type: 'TaskResumed', v: 1, taskId: 't' }], 'any');
+    const old2 = counting(1, 'old');
+    const fresh = counting(1, 'fresh');
+    const s2 = createProjectionStore({ file, projections: [old2, fresh] });
+    expect(await s2.catchUp(log)).toBe(6);
+    expect(old2.applied).toEqual([4, 6]);
+    expect(fresh.applied).toEqual([1, 2, 3, 4, 6]);
+    expect(s2.checkpoints().map((c) => c.position)).toEqual([6, 6]);
+    s2.close();
+  });
 });

@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import type { Subscription } from 'rxjs';
 import type { EventLog } from '../events/event-log.js';
-import type { StoredEvent } from '../events/types.js';
+import type { EventType, StoredEvent } from '../events/types.js';
 import { decodeRow } from '../events/upcast.js';
 import { FoldsyncError } from '../lib/errors.js';
 import type { AnyPersistedProjection, PersistedProjection } from '../projections/projection.js';
@@ -155,6 +155,13 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
     slot.last = e;
     slot.dirty = true;
   };
+  /** Moves `slot`'s checkpoint to `e` if it is behind it (its state has folded everything up to `e`). */
+  const advance = (slot: Slot, e: StoredEvent): void => {
+    if (e.position <= slot.position) return;
+    slot.position = e.position;
+    slot.last = e;
+    slot.dirty = true;
+  };
   const apply = (e: StoredEvent): void => {
     for (const slot of all()) applyOne(slot, e);
   };
@@ -189,15 +196,50 @@ export function createProjectionStore(options: ProjectionStoreOptions): Projecti
       const head = await checkLog(log);
       const slots = all();
       const from = Math.min(...slots.map((s) => s.position)) + 1;
-      // Each row is decoded (`decodeRow`: the checks of `EventLog.read`) and folded into every
-      // projection that has not seen it before the next is read: an event is decoded once and
-      // dropped at once, so no page of rows or events is ever alive together (it was: young-
-      // generation collections copied and promoted it, ADR 0074). A corrupt row fails with its
-      // position, after the rows before it were folded (in memory: nothing is saved).
-      await log.scanRows(from, head, (row) => {
-        const e = decodeRow(row);
-        for (const slot of slots) applyOne(slot, e);
-      });
+      // Per event type, the projections that fold it (ADR 0074, fourth pass): an event is handed
+      // to those only, and a slot's checkpoint moves once at the end of the scan, not at every event.
+      const folders = new Map<string, Slot[]>();
+      const foldersOf = (type: string): Slot[] => {
+        let list = folders.get(type);
+        if (list === undefined) {
+          list = slots.filter((s) => s.p.handles.has(type as EventType));
+          folders.set(type, list);
+        }
+        return list;
+      };
+      /** The last event folded into every slot that had not seen it. */
+      let done: StoredEvent | null = null;
+      let expected = from;
+      try {
+        // Each row is decoded (`decodeRow`: the checks of `EventLog.read`) and folded into every
+        // projection that has not seen it before the next is read: an event is decoded once and
+        // dropped at once, so no page of rows or events is ever alive together (it was: young-
+        // generation collections copied and promoted it, ADR 0074). A corrupt row fails with its
+        // position, after the rows before it were folded (in memory: nothing is saved).
+        await log.scanRows(from, head, (row) => {
+          const e = decodeRow(row);
+          if (e.position !== expected) throw new Error(`assertion failed: the log handed position ${e.position} where ${expected} was next`);
+          const list = foldersOf(e.event.type);
+          for (let i = 0; i < list.length; i++) {
+            const slot = list[i] as Slot;
+            if (e.position <= slot.position) continue;
+            try {
+              slot.state = slot.p.apply(slot.state, e);
+            } catch (error) {
+              // The projections before this one have folded `e`: their checkpoints say so.
+              for (let j = 0; j < i; j++) advance(list[j] as Slot, e);
+              throw error;
+            }
+          }
+          done = e;
+          expected += 1;
+        });
+      } finally {
+        // Every slot behind the last event folded is now at it (a fold that threw leaves its slot,
+        // and those after it, at the event before).
+        const last = done as StoredEvent | null;
+        if (last !== null) for (const slot of slots) advance(slot, last);
+      }
       save();
       return head;
     },

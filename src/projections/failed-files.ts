@@ -21,10 +21,20 @@ export interface FailedFile {
   readonly failedAt: number;
 }
 
-/** Failed files by task id, then by path; plus what each open action is about. */
+/** What an open action is about. */
+export interface OpenActionInfo {
+  readonly path: string;
+  readonly op: ActionOp;
+}
+
+/**
+ * Failed files by task id, then by path; plus what each open action is about, by task id, then by
+ * action id (an action id is unique within its task's stream only: a replayed or imported log may
+ * hold the same id in two tasks).
+ */
 export interface FailedFilesState {
   readonly byTask: Map<string, Map<string, FailedFile>>;
-  readonly actions: Map<string, { readonly taskId: string; readonly path: string; readonly op: ActionOp }>;
+  readonly actions: Map<string, Map<string, OpenActionInfo>>;
 }
 
 const HANDLES: readonly EventType[] = ['TaskCancelled', 'PlanMade', 'ActionSucceeded', 'ActionFailed', 'ActionAbandoned'];
@@ -32,25 +42,31 @@ const HANDLES: readonly EventType[] = ['TaskCancelled', 'PlanMade', 'ActionSucce
 /** The failed files projection. */
 export const failedFilesProjection: PersistedProjection<FailedFilesState> = {
   name: 'failed-files',
-  version: 1,
+  // 2: open actions kept per task (an action id of one task no longer finds another's).
+  version: 2,
   handles: new Set(HANDLES),
   initial: () => ({ byTask: new Map(), actions: new Map() }),
   apply: (state, stored) => {
     const e = stored.event;
     if (e.type === 'TaskCancelled') {
       state.byTask.delete(e.taskId);
-      for (const [id, a] of state.actions) if (a.taskId === e.taskId) state.actions.delete(id);
+      state.actions.delete(e.taskId);
       return state;
     }
     const taskId = taskIdOfStream(stored.stream);
     if (taskId === null) return state;
+    let actions = state.actions.get(taskId);
     if (e.type === 'PlanMade') {
-      for (const { actionId, action } of e.actions) state.actions.set(actionId, { taskId, path: actionPath(action), op: action.op });
+      if (actions === undefined) {
+        actions = new Map();
+        state.actions.set(taskId, actions);
+      }
+      for (const { actionId, action } of e.actions) actions.set(actionId, { path: actionPath(action), op: action.op });
       return state;
     }
     if (e.type !== 'ActionSucceeded' && e.type !== 'ActionFailed' && e.type !== 'ActionAbandoned') return state;
-    const info = state.actions.get(e.actionId);
-    if (info === undefined) return state;
+    const info = actions?.get(e.actionId);
+    if (actions === undefined || info === undefined) return state;
     let files = state.byTask.get(taskId);
     if (e.type === 'ActionFailed') {
       if (files === undefined) {
@@ -66,18 +82,24 @@ export const failedFilesProjection: PersistedProjection<FailedFilesState> = {
         nextRetryAt: e.nextRetryAt,
         failedAt: stored.at,
       });
-      if (!e.transient) state.actions.delete(e.actionId);
+      if (!e.transient) actions.delete(e.actionId);
       return state;
     }
     files?.delete(info.path);
     if (e.type === 'ActionSucceeded') for (const c of e.synced) files?.delete(c.path);
-    state.actions.delete(e.actionId);
+    actions.delete(e.actionId);
     return state;
   },
-  encode: (state) => ({ byTask: [...state.byTask].map(([id, files]) => [id, [...files.values()]]), actions: [...state.actions] }),
+  encode: (state) => ({
+    byTask: [...state.byTask].map(([id, files]) => [id, [...files.values()]]),
+    actions: [...state.actions].map(([id, actions]) => [id, [...actions]]),
+  }),
   decode: (json) => {
-    const j = json as { byTask: [string, FailedFile[]][]; actions: [string, { taskId: string; path: string; op: ActionOp }][] };
-    return { byTask: new Map(j.byTask.map(([id, files]) => [id, new Map(files.map((f) => [f.path, f]))])), actions: new Map(j.actions) };
+    const j = json as { byTask: [string, FailedFile[]][]; actions: [string, [string, OpenActionInfo][]][] };
+    return {
+      byTask: new Map(j.byTask.map(([id, files]) => [id, new Map(files.map((f) => [f.path, f]))])),
+      actions: new Map(j.actions.map(([id, actions]) => [id, new Map(actions)])),
+    };
   },
 };
 

@@ -188,39 +188,49 @@ function decodeTrees(trees: Trees, e: EncodedTrees): void {
   }
   const lh = new Map(e.local.hash);
   const ch = new Map(e.cloud.hash);
-  const local: LocalChange[] = [];
-  const cloud: CloudChange[] = [];
-  const synced: [string, 0 | SyncedEntry][] = [];
+  // Each path's entries go into the trees as it is read, in canonical order (a folder before what
+  // it holds), one change at a time: no list of every entry is kept alive while the trees fill up
+  // (it was, and young-generation collections copied and promoted it, ADR 0074 fourth pass). A
+  // synced entry saved as 0 is derived from the two metas just read, not read back from the trees.
+  const one: [LocalChange] = [{ path: '', meta: null }];
+  const oneCloud: [CloudChange] = [{ path: '', meta: null }];
+  const oneSynced: [SyncedChange] = [{ path: '', entry: null }];
   let prev = '';
+  let li = 0;
+  let ci = 0;
+  let si = 0;
   for (let i = 0; i < n; i++) {
     const cut = e.paths.cut[i] as number;
     const path = cut === 0 ? (e.paths.rest[i] as string) : prev.slice(0, cut) + (e.paths.rest[i] as string);
     prev = path;
+    let local: LocalMeta | undefined;
+    let cloud: CloudMeta | undefined;
     const lk = e.local.kind[i] as string;
     if (lk !== '-') {
-      const j = local.length;
+      const j = li++;
       const meta = { kind: charKind(lk), size: e.local.size[j] as number, mtimeNs: e.local.mtimeNs[j] as string, fileId: e.local.fileId[j] as string };
       const hash = lh.get(j);
-      local.push({ path, meta: hash === undefined ? meta : { ...meta, hash } });
+      local = hash === undefined ? meta : { ...meta, hash };
+      one[0] = { path, meta: local };
+      trees.applyLocal(one);
     }
     const ck = e.cloud.kind[i] as string;
     if (ck !== '-') {
-      const j = cloud.length;
+      const j = ci++;
       const meta = { kind: charKind(ck), id: e.cloud.id[j] as string, version: e.cloud.version[j] as string, size: e.cloud.size[j] as number };
       const hash = ch.get(j);
-      cloud.push({ path, meta: hash === undefined ? meta : { ...meta, hash } });
+      cloud = hash === undefined ? meta : { ...meta, hash };
+      oneCloud[0] = { path, meta: cloud };
+      trees.applyCloud(oneCloud);
     }
-    if (e.synced.kind[i] !== '-') synced.push([path, e.synced.entry[synced.length] as 0 | SyncedEntry]);
-  }
-  trees.applyLocal(local);
-  trees.applyCloud(cloud);
-  trees.applySynced(
-    synced.map(([path, saved]): SyncedChange => {
-      const entry = saved === 0 ? derivedEntry(trees.local(path), trees.cloud(path)) : saved;
+    if (e.synced.kind[i] !== '-') {
+      const saved = e.synced.entry[si++] as 0 | SyncedEntry;
+      const entry = saved === 0 ? derivedEntry(local, cloud) : saved;
       if (entry === undefined) throw new Error(`assertion failed: the saved synced entry of ${path} derives from entries that are not there`);
-      return { path, entry };
-    }),
-  );
+      oneSynced[0] = { path, entry };
+      trees.applySynced(oneSynced);
+    }
+  }
 }
 
 function newTask(mode: SyncMode): TaskFiles {
