@@ -11,7 +11,8 @@ import { createSequentialIds } from '../io/ids.js';
 import { readAll, type RemoteDrive, type UploadItemResult } from '../io/remote-drive.js';
 import { createSimCloud, type SimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs, type SimLocalFs } from '../io/sim-local-fs.js';
-import { DEFAULT_OPTIONS, type SyncMode } from '../lib/model.js';
+import type { SyncMode } from '../lib/model.js';
+import { docsTask } from './sim-engine.fixture.js';
 import { createTaskRunner, type TaskRunner } from './task-runner.js';
 
 interface Setup {
@@ -52,19 +53,7 @@ function setup(mode: SyncMode = 'two-way'): Setup {
     drive,
     runner: (wrap) =>
       createTaskRunner({
-        task: {
-          taskId: 't1',
-          localRoot: '/home/ada/Docs',
-          localRootId: null,
-          cloud: { url: null, space: 'personal', spaceType: 'personal', path: '/Docs' },
-          mode,
-          options: DEFAULT_OPTIONS,
-          paused: false,
-          resumedAt: null,
-          createdAt: 0,
-          syncRequests: 0,
-          retryRequests: 0,
-        },
+        task: docsTask(mode),
         log,
         local,
         drive: wrap === undefined ? drive : wrap(drive),

@@ -13,6 +13,8 @@ import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs } from '../io/sim-local-fs.js';
 import type { SnapshotStore } from '../io/snapshot-store.js';
 import { createEngineCore } from './engine.js';
+import { DEFAULT_OPTIONS, type SyncMode } from '../lib/model.js';
+import type { RegisteredTask } from '../projections/task-registry.js';
 
 /** Options of {@link simEngineWorld}. */
 export interface SimEngineWorldOptions {
@@ -58,4 +60,21 @@ export async function simEngineWorld(options: SimEngineWorldOptions = {}) {
     ...(options.onTaskError === undefined ? {} : { onTaskError: options.onTaskError }),
   });
   return { clock, cloud, person, local, log, engine };
+}
+
+/** The task the runner sim tests sync: `/home/ada/Docs` with `personal:/Docs`, default options. */
+export function docsTask(mode: SyncMode = 'two-way'): RegisteredTask {
+  return {
+    taskId: 't1',
+    localRoot: '/home/ada/Docs',
+    localRootId: null,
+    cloud: { url: null, space: 'personal', spaceType: 'personal', path: '/Docs' },
+    mode,
+    options: DEFAULT_OPTIONS,
+    paused: false,
+    resumedAt: null,
+    createdAt: 0,
+    syncRequests: 0,
+    retryRequests: 0,
+  };
 }

@@ -9,7 +9,7 @@ import { createSequentialIds } from '../io/ids.js';
 import { readAll } from '../io/remote-drive.js';
 import { createSimCloud } from '../io/sim-remote-drive.js';
 import { createSimLocalFs } from '../io/sim-local-fs.js';
-import { DEFAULT_OPTIONS } from '../lib/model.js';
+import { docsTask } from './sim-engine.fixture.js';
 import { createTaskRunner, type TaskProgress } from './task-runner.js';
 
 describe('task runner on simulated sides', () => {
@@ -22,19 +22,7 @@ describe('task runner on simulated sides', () => {
     const local = createSimLocalFs({ clock, root: '/home/ada/Docs' });
     const log = createMemoryEventLog({ clock });
     const r = await createTaskRunner({
-      task: {
-        taskId: 't1',
-        localRoot: '/home/ada/Docs',
-        localRootId: null,
-        cloud: { url: null, space: 'personal', spaceType: 'personal', path: '/Docs' },
-        mode: 'two-way',
-        options: DEFAULT_OPTIONS,
-        paused: false,
-    resumedAt: null,
-        createdAt: 0,
-        syncRequests: 0,
-        retryRequests: 0,
-      },
+      task: docsTask('two-way'),
       log,
       local,
       drive,
@@ -69,7 +57,7 @@ describe('task runner on simulated sides', () => {
     const local = createSimLocalFs({ clock, root: '/home/ada/Docs' });
     let last: TaskProgress | null = null;
     const r = await createTaskRunner({
-      task: { taskId: 't1', localRoot: '/home/ada/Docs', localRootId: null, cloud: { url: null, space: 'personal', spaceType: 'personal', path: '/Docs' }, mode: 'two-way', options: DEFAULT_OPTIONS, paused: false, resumedAt: null, createdAt: 0, syncRequests: 0, retryRequests: 0 },
+      task: docsTask('two-way'),
       log: createMemoryEventLog({ clock }),
       local,
       drive: cloud.drive('ada'),
