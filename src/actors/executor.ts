@@ -14,7 +14,7 @@ import type { RelPath } from '../lib/names.js';
 import { isAtOrBelow, joinRel } from '../lib/names.js';
 import type { LocalFs } from '../io/local-fs.js';
 import { LocalFsError, sameLocal } from '../io/local-fs.js';
-import type { BinEntry, ChangeEntry, FeedSpan, RemoteDrive, RemoteEntry } from '../io/remote-drive.js';
+import type { BinEntry, ChangeEntry, FeedSpan, OnFeed, RemoteDrive, RemoteEntry } from '../io/remote-drive.js';
 import { RemoteError } from '../io/remote-drive.js';
 import type { TreeName, TreeView } from '../reconcile/trees.js';
 import { dropSynced, rekeySynced, syncedEntryOf } from '../reconcile/simulate.js';
@@ -127,13 +127,14 @@ function remoteReason(code: RemoteError['code']): FileFailureReason {
 const ok = (local: LocalChange[], cloud: CloudChange[], synced: SyncedChange[], own: readonly ChangeEntry[] = []): ExecOutcome =>
   own.length === 0 ? { ok: true, local, cloud, synced } : { ok: true, local, cloud, synced, own };
 
-/** Catches the feed span a write reports. */
-function feedCatcher(): { readonly onFeed: (span: FeedSpan) => void; readonly single: () => number | null } {
+/** Catches the feed span a write reports: all of it (`span`), or its number when it is one change (`single`). */
+export function feedCatcher(): { readonly onFeed: OnFeed; readonly span: () => FeedSpan | null; readonly single: () => number | null } {
   let got: FeedSpan | null = null;
   return {
     onFeed: (span) => {
       got = span;
     },
+    span: () => got,
     // A write of more than one change (missing parents made, a folder's contents moved or deleted)
     // is left to the feed: its other entries cannot be rebuilt from the answer.
     single: () => {

@@ -26,7 +26,7 @@ import { foldFeed, sameCloudMeta } from '../reconcile/feed.js';
 import { planActions } from '../reconcile/planner.js';
 import { createTrees, type Trees } from '../reconcile/trees.js';
 import type { RegisteredTask } from '../projections/task-registry.js';
-import { cloudMetaOf, executeAction, SMALL_UPLOAD, taskFailureOf, type ExecutorContext } from './executor.js';
+import { cloudMetaOf, executeAction, feedCatcher, SMALL_UPLOAD, taskFailureOf, type ExecutorContext } from './executor.js';
 import { BATCH_MAX_BYTES, createUploadBatcher } from './upload-batcher.js';
 import { RemoteError } from '../io/remote-drive.js';
 import { createByteBudget, createTokenBucket, createTransferPool, type ByteBudget, type TokenBucket, type TransferPool } from './transfer-limits.js';
@@ -530,10 +530,10 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     if (root === null) {
       // The folder and any missing folders above it: none is inside the task's folder, so their feed
       // entries change nothing in its tree, and the cursor may pass them as own (ADR 0100).
-      let made: { first: number; last: number } | null = null;
-      const created = await drive.mkdir(space, cloudRoot, { onFeed: (span) => (made = span) });
+      const feed = feedCatcher();
+      const created = await drive.mkdir(space, cloudRoot, { onFeed: feed.onFeed });
       cloudRootId = created.id;
-      const span = made as { first: number; last: number } | null;
+      const span = feed.span();
       // Kept for the run that begins once the listing is recorded (its cursor is from before this write).
       if (span !== null) for (let n = span.first; n <= span.last; n++) own.set(n, { cursor: String(n), op: 'create', id: created.id, kind: 'dir', path: cloudRoot, version: created.version, size: 0, deleted: false, at: 0 });
     }
