@@ -280,7 +280,13 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       // The next runner folds more of the stream; nothing else depends on it.
     }
   };
-  const runnerOf = async (task: RegisteredTask): Promise<TaskRunner> => {
+  /**
+   * The task's runner, built from its snapshot and the log when there is none yet. With
+   * `prefetch` (a round that writes nothing into the local folder before its scan, as
+   * `syncOnce`'s), a task that has a snapshot starts listing its folder while the snapshot is
+   * restored (ADR 0030). A task with exclude patterns does not: the listing would enter them.
+   */
+  const runnerOf = async (task: RegisteredTask, prefetch = false): Promise<TaskRunner> => {
     const existing = runners.get(task.taskId);
     // A runner built for an older version of the task (paused, configured since) is not used.
     if (existing !== undefined && existing.task === task) return existing.runner;
@@ -291,27 +297,36 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       for (const [id, r] of runners) if (id !== task.taskId) n += r.runner.files();
       return n;
     };
+    const local = options.localFor(task.localRoot);
+    const listing = prefetch && task.options.filters.exclude.length === 0 && options.snapshots?.has(task.taskId) === true ? (local.prefetchScan?.() ?? null) : null;
     const saved = (await options.snapshots?.load(task.taskId).catch(() => null)) ?? null;
-    const runner = await createTaskRunner({
-      task,
-      log,
-      snapshot: saved,
-      local: options.localFor(task.localRoot),
-      drive,
-      clock,
-      ids,
-      terminal: registry.terminalName ?? options.terminalName,
-      fileLimit: { others, max: options.maxFiles ?? MAX_FILES_PER_TERMINAL },
-      onProgress: (p) => {
-        progress$.next(p);
-      },
-      onRootAccepted: async (rootId) => {
-        await writer.write([{ type: 'TaskConfigured', v: 1, taskId: task.taskId, options: get(task.taskId).options, localRootId: rootId }]);
-        // The runner itself accepted the new folder: it stays the runner of the task as recorded now.
-        const entry = runners.get(task.taskId);
-        if (entry?.runner === runner) runners.set(task.taskId, { ...entry, task: get(task.taskId) });
-      },
-    });
+    let runner: TaskRunner;
+    try {
+      runner = await createTaskRunner({
+        task,
+        log,
+        snapshot: saved,
+        prefetch: listing,
+        local,
+        drive,
+        clock,
+        ids,
+        terminal: registry.terminalName ?? options.terminalName,
+        fileLimit: { others, max: options.maxFiles ?? MAX_FILES_PER_TERMINAL },
+        onProgress: (p) => {
+          progress$.next(p);
+        },
+        onRootAccepted: async (rootId) => {
+          await writer.write([{ type: 'TaskConfigured', v: 1, taskId: task.taskId, options: get(task.taskId).options, localRootId: rootId }]);
+          // The runner itself accepted the new folder: it stays the runner of the task as recorded now.
+          const entry = runners.get(task.taskId);
+          if (entry?.runner === runner) runners.set(task.taskId, { ...entry, task: get(task.taskId) });
+        },
+      });
+    } catch (error) {
+      listing?.close();
+      throw error;
+    }
     runners.set(task.taskId, { runner, drive, task });
     snapshotAt.set(task.taskId, runner.restoredFrom ?? 0);
     return runner;
@@ -412,13 +427,13 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
   const syncTask = (
     taskId: string,
     how: { full: true; list: boolean } | { full: false; notes: LocalNotes } = { full: true, list: false },
-    mode: { live?: boolean; fresh?: boolean } = {},
+    mode: { live?: boolean; fresh?: boolean; prefetch?: boolean } = {},
   ): Promise<SyncResult | null> =>
     inLane(taskId, async () => {
       const task = mode.live === true ? registry.tasks.get(taskId) : get(taskId);
       if (task === undefined || (mode.live === true && (task.paused || !task.options.autoSync))) return null;
       if (mode.fresh === true) await retire(taskId, false);
-      const runner = await runnerOf(task);
+      const runner = await runnerOf(task, how.full && mode.prefetch === true);
       const result = await (how.full ? runner.syncOnce({ list: how.list }) : runner.syncChanges(how.notes));
       if (runners.get(taskId)?.runner !== runner) {
         // A command retired the runner during the round, which ended early: say what the task is now.
@@ -520,7 +535,8 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
       const chosen = taskId === undefined ? [...registry.tasks.keys()] : [get(taskId).taskId];
       for (const id of chosen) {
         // A task cancelled while another synced is not synced.
-        const result = await syncTask(id, undefined, { live: false }).catch((error: unknown) => {
+        // Nothing else writes into the task's folder before its scan: it may be listed early.
+        const result = await syncTask(id, undefined, { live: false, prefetch: true }).catch((error: unknown) => {
           if (taskId === undefined && isFoldsyncError(error, 'unknown-task')) return null;
           throw error;
         });

@@ -11,7 +11,7 @@ import { MAX_RECORDED_DIRTY, taskStream } from '../events/types.js';
 import { sortRelPaths } from '../reconcile/columns.js';
 import type { Clock } from '../io/clock.js';
 import type { Ids } from '../io/ids.js';
-import type { HashOutcome, LocalFs } from '../io/local-fs.js';
+import type { HashOutcome, LocalFs, ScanPrefetchHandle } from '../io/local-fs.js';
 import { LocalFsError, metaOf } from '../io/local-fs.js';
 import type { RemoteDrive } from '../io/remote-drive.js';
 import type { ChangeEntry } from '../lib/cloud-api.js';
@@ -65,6 +65,11 @@ export interface TaskRunnerOptions {
    * is of another build, another task, or does not match the log (ADR 0012).
    */
   readonly snapshot?: Uint8Array<ArrayBuffer> | null;
+  /**
+   * A listing of the local folder the engine started for this runner's first round
+   * ({@link LocalFs.prefetchScan}): its scan of the whole folder takes it; closed after that round.
+   */
+  readonly prefetch?: ScanPrefetchHandle | null;
 }
 
 /** Where a task's current sync stands: what `foldsync run` draws as its progress bar. */
@@ -181,6 +186,12 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
   let foldedTo: FoldedTo = restored?.foldedTo ?? { streamVersion: 0, position: 0, at: 0 };
   let version = foldedTo.streamVersion;
   let firstRound = true;
+  /** The engine's listing for the first round's scan, until that round is over. */
+  let prefetch = options.prefetch ?? null;
+  const dropPrefetch = (): void => {
+    prefetch?.close();
+    prefetch = null;
+  };
   /** The safety guard that holds the task (since it last completed) and the log position of its pause. */
   let held: { readonly reason: string; readonly position: number } | null = restored?.held ?? null;
   /**
@@ -436,11 +447,14 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     const scanId = ids.next('scan');
     await write([{ type: 'LocalScanStarted', v: 1, scanId, under }]);
     const known = trees.count('local');
+    const pre = under === '' ? prefetch : null;
+    if (pre !== null) prefetch = null;
     const { files, dirs, bytes, skipped } = await diffLocalScan(trees, under, local.scan(under, {
         filter,
         expectedEntries: under === '' ? known : 0,
         // A first scan hashes every file: small ones may be hashed beside the listing.
         hashUpTo: known === 0 ? SMALL_UPLOAD : 0,
+        ...(pre === null ? {} : { prefetch: pre }),
       }), {
       withHash,
       flush: (changes) => flushChanges(changes, (c) => localChanged(c, 'scan')),
@@ -773,6 +787,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
       return await runRoundOnce(observation);
     } finally {
       inRound = false;
+      dropPrefetch();
       // A function, not the variable: the compiler would take `stopping` as fixed across awaits.
       if (stopped()) machine.stop();
     }
@@ -957,6 +972,7 @@ export async function createTaskRunner(options: TaskRunnerOptions): Promise<Task
     },
     stop: () => {
       stopping = true;
+      dropPrefetch();
       if (!inRound) machine.stop();
       const stopped = new Error('task stopped');
       upload.abort(stopped);

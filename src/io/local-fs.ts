@@ -64,6 +64,17 @@ export interface ScanOptions {
    * without. For a first scan, where every file is new and will be hashed anyway.
    */
   readonly hashUpTo?: number;
+  /**
+   * The listing {@link LocalFs.prefetchScan} started: a scan of the whole root that hashes nothing
+   * takes its listings from it where it can. The scan closes it, used or not.
+   */
+  readonly prefetch?: ScanPrefetchHandle;
+}
+
+/** A listing of the whole local folder started ahead of its scan; opaque outside the local side. */
+export interface ScanPrefetchHandle {
+  /** Stops it and frees what it listed; the scan it was for lists the folder itself. */
+  close(): void;
 }
 
 /** The result of hashing a file. */
@@ -133,6 +144,12 @@ export interface LocalFs {
   stat(path: RelPath): Promise<LocalMeta | null>;
   /** Streams every entry under folder `under` ('' for the root, which itself is not reported), in batches. */
   scan(under: RelPath, options?: ScanOptions): AsyncIterable<readonly ScanItem[]>;
+  /**
+   * Starts listing the whole folder now, for a scan that comes soon ({@link ScanOptions.prefetch}),
+   * where the listing can run beside other work (a thread of its own). Only for a caller that writes
+   * nothing into the folder before that scan. Absent where it would gain nothing.
+   */
+  prefetchScan?(): ScanPrefetchHandle;
   /**
    * SHA-256 of a file, streamed. When `previous` has a hash and the file's size, mtime and
    * identity still match it, the hash is reused without reading.

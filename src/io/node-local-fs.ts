@@ -27,7 +27,7 @@ import type { Readable } from 'node:stream';
 import parcelWatcher from '@parcel/watcher';
 import type { Observable } from 'rxjs';
 import type { PathFilter } from '../lib/filters.js';
-import { TEMP_PREFIX, createPathFilter } from '../lib/filters.js';
+import { BUILT_IN_IGNORED, TEMP_PREFIX, createPathFilter } from '../lib/filters.js';
 import type { LocalMeta } from '../lib/model.js';
 import type { RelPath } from '../lib/names.js';
 import { joinRel, parentOf } from '../lib/names.js';
@@ -36,7 +36,7 @@ import { createSystemClock } from './clock.js';
 import { toLocalFsError } from './local-errors.js';
 import type { HashOutcome, LocalFs, LocalStat, ScanItem, WatchBatch, WatchOptions, WriteOptions } from './local-fs.js';
 import { LocalFsError, checkRelPath, metaOf, sameLocal } from './local-fs.js';
-import { currentAccess, itemOf, localStatOf, scanNodeTree } from './node-scan.js';
+import { currentAccess, itemOf, localStatOf, ScanPrefetch, scanNodeTree } from './node-scan.js';
 import type { Trash } from './trash.js';
 import { createTrash } from './trash.js';
 import type { RawEvent } from './watch-core.js';
@@ -173,9 +173,14 @@ export function createNodeLocalFs(options: NodeLocalFsOptions): LocalFs {
       return s === null ? null : metaOf(s);
     },
     scan: async function* (under, scanOptions = {}) {
+      const { prefetch, ...rest } = scanOptions;
+      // Listings of another folder's prefetch are never taken (scanNodeTree checks the root too).
+      const mine = prefetch instanceof ScanPrefetch && prefetch.root === root ? prefetch : undefined;
+      if (prefetch !== undefined && mine === undefined) prefetch.close();
       // A generator, so that a bad path is refused when iterated, like every other failure of a scan.
-      yield* scanNodeTree(root, guard(under), scanOptions);
+      yield* scanNodeTree(root, guard(under), { ...rest, prefetch: mine });
     },
+    prefetchScan: () => new ScanPrefetch(root, BUILT_IN_IGNORED),
     hash: async (path, previous = null) => {
       guard(path);
       const before = lstatNow(path);

@@ -1,15 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
+import { BUILT_IN_IGNORED, createPathFilter, TEMP_PREFIX } from '../lib/filters.js';
 import type { ScanItem } from './local-fs.js';
 import type { ScanWorkerMode } from './node-scan.js';
-import { scanNodeTree } from './node-scan.js';
+import { ScanPrefetch, scanNodeTree } from './node-scan.js';
 
-async function scan(root: string, worker: ScanWorkerMode, options: { filter?: ReturnType<typeof createPathFilter>; batchSize?: number } = {}): Promise<ScanItem[]> {
+async function scan(
+  root: string,
+  worker: ScanWorkerMode,
+  options: { filter?: ReturnType<typeof createPathFilter>; batchSize?: number; prefetch?: ScanPrefetch; hashUpTo?: number } = {},
+): Promise<ScanItem[]> {
   const items: ScanItem[] = [];
   for await (const batch of scanNodeTree(root, '', { ...options, worker })) items.push(...batch);
   return items;
@@ -109,5 +113,79 @@ describe('scanNodeTree on a worker thread', () => {
     }
     expect(seen).toBeGreaterThan(6);
     expect(await scan(root, 'always')).toHaveLength(55);
+  });
+});
+
+describe('ScanPrefetch: a tree listed before its scan', () => {
+  let base: string;
+  let root: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'foldsync-prefetch-'));
+    root = join(base, 'root');
+    mkdirSync(root);
+    for (let d = 0; d < 8; d++) {
+      mkdirSync(join(root, `d${d}`, 'sub', 'deeper'), { recursive: true });
+      for (let f = 0; f < 15; f++) writeFileSync(join(root, `d${d}`, `f${f}.txt`), 'x'.repeat(f));
+      writeFileSync(join(root, `d${d}`, 'sub', 'deeper', 'leaf.bin'), 'leaf');
+    }
+    writeFileSync(join(root, `${TEMP_PREFIX}abc`), 'partial');
+    symlinkSync('d0', join(root, 'd1', 'dirlink'));
+    execFileSync('mkfifo', [join(root, 'd2', 'pipe')]);
+    // Pruned by the built-in ignores: neither the scan nor the prefetch enters it.
+    mkdirSync(join(root, 'd3', 'x.tmp', 'inner'), { recursive: true });
+    writeFileSync(join(root, 'd3', 'x.tmp', 'inner', 'i.txt'), '');
+    mkdirSync(join(root, 'empty'));
+  });
+  afterEach(() => {
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('gives the same items in the same order as a scan that lists the tree itself, whatever its limits', async () => {
+    const filter = createPathFilter({ include: [], exclude: [], maxFileSize: 10 });
+    const plain = await scan(root, 'never', { filter, batchSize: 7 });
+    expect(plain.some((i) => i.path === 'd3/x.tmp' && i.type === 'entry' && i.ignored === 'built-in')).toBe(true);
+    expect(plain.some((i) => i.path.startsWith('d3/x.tmp/'))).toBe(false);
+    for (const limits of [{}, { ahead: 5, batch: 1 }, { ahead: 1, batch: 3 }]) {
+      expect(await scan(root, 'auto', { filter, batchSize: 7, prefetch: new ScanPrefetch(root, BUILT_IN_IGNORED, limits) })).toEqual(plain);
+    }
+  });
+
+  it('is used: what changed after the prefetch listed it is not seen by that scan', async () => {
+    const prefetch = new ScanPrefetch(root, BUILT_IN_IGNORED);
+    await prefetch.listed();
+    writeFileSync(join(root, 'd5', 'new.txt'), 'after the prefetch');
+    const items = await scan(root, 'never', { prefetch });
+    expect(items.some((i) => i.path === 'd5/new.txt')).toBe(false);
+    expect((await scan(root, 'never')).some((i) => i.path === 'd5/new.txt')).toBe(true);
+  });
+
+  it('is not used for another folder now at the root path, nor by a scan that hashes', async () => {
+    const prefetch = new ScanPrefetch(root, BUILT_IN_IGNORED);
+    await prefetch.rootIdentity();
+    renameSync(root, join(base, 'old'));
+    mkdirSync(join(root, 'other'), { recursive: true });
+    writeFileSync(join(root, 'other', 'file.txt'), 'new folder');
+    const items = await scan(root, 'never', { prefetch });
+    expect(items.map((i) => i.path)).toEqual(['other', 'other/file.txt']);
+
+    const again = new ScanPrefetch(root, BUILT_IN_IGNORED);
+    await again.listed();
+    writeFileSync(join(root, 'other', 'later.txt'), 'after the prefetch');
+    const hashing = await scan(root, 'never', { prefetch: again, hashUpTo: 4096 });
+    expect(hashing.some((i) => i.path === 'other/later.txt')).toBe(true);
+  });
+
+  it('lists what it could not give on the scan thread: a prefetch closed early', async () => {
+    const plain = await scan(root, 'never');
+    const prefetch = new ScanPrefetch(root, BUILT_IN_IGNORED, { ahead: 1, batch: 1 });
+    await prefetch.rootIdentity();
+    const items: ScanItem[] = [];
+    let first = true;
+    for await (const batch of scanNodeTree(root, '', { prefetch, batchSize: 5, worker: 'never' })) {
+      items.push(...batch);
+      if (first) prefetch.close();
+      first = false;
+    }
+    expect(items).toEqual(plain);
   });
 });

@@ -5,7 +5,7 @@
  * start; a snapshot that cannot be written is skipped.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { SnapshotWriter } from '../lib/snapshot-codec.js';
@@ -14,6 +14,8 @@ import { SnapshotWriter } from '../lib/snapshot-codec.js';
 export interface SnapshotStore {
   /** The task's snapshot, or null when there is none (or it is damaged). */
   load(taskId: string): Promise<Uint8Array<ArrayBuffer> | null>;
+  /** Whether the task has a snapshot (damaged or not), without reading it. */
+  has(taskId: string): boolean;
   /** Replaces the task's snapshot with what `fill` writes (synchronously), all or nothing. */
   save(taskId: string, fill: (w: SnapshotWriter) => void): Promise<void>;
   /** Drops the task's snapshot (a cancelled task). */
@@ -52,6 +54,10 @@ export function createFileSnapshotStore(dir: string): SnapshotStore {
       const body = data.subarray(MAGIC.byteLength, data.byteLength - DIGEST);
       if (crc32(body) !== data.readUInt32LE(data.byteLength - DIGEST)) return Promise.resolve(null);
       return Promise.resolve(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength));
+    },
+    has: (taskId) => {
+      const file = fileOf(taskId);
+      return file !== null && existsSync(file);
     },
     save: (taskId, fill) => {
       const file = fileOf(taskId);
@@ -98,6 +104,7 @@ export function createMemorySnapshotStore(): SnapshotStore & { readonly count: (
   const kept = new Map<string, Uint8Array<ArrayBuffer>>();
   return {
     load: (taskId) => Promise.resolve(kept.get(taskId) ?? null),
+    has: (taskId) => kept.has(taskId),
     save: (taskId, fill) => {
       const w = new SnapshotWriter();
       fill(w);
