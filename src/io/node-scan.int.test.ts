@@ -145,9 +145,21 @@ describe('ScanPrefetch: a tree listed before its scan', () => {
     const plain = await scan(root, 'never', { filter, batchSize: 7 });
     expect(plain.some((i) => i.path === 'd3/x.tmp' && i.type === 'entry' && i.ignored === 'built-in')).toBe(true);
     expect(plain.some((i) => i.path.startsWith('d3/x.tmp/'))).toBe(false);
-    for (const limits of [{}, { ahead: 5, batch: 1 }, { ahead: 1, batch: 3 }]) {
-      expect(await scan(root, 'auto', { filter, batchSize: 7, prefetch: new ScanPrefetch(root, BUILT_IN_IGNORED, limits) })).toEqual(plain);
+    for (const steal of [true, false]) {
+      for (const limits of [{}, { ahead: 5, batch: 1 }, { ahead: 1, batch: 3 }]) {
+        expect(await scan(root, 'auto', { filter, batchSize: 7, prefetch: new ScanPrefetch(root, BUILT_IN_IGNORED, { ...limits, steal }) })).toEqual(plain);
+      }
     }
+  });
+
+  it('while the worker has not got there, the scan thread lists the folders it takes last, and what is below them, itself', async () => {
+    const filter = createPathFilter({ include: [], exclude: [], maxFileSize: null });
+    const plain = await scan(root, 'never', { filter, batchSize: 7 });
+    // The worker lists the root only: the scan thread steals every other folder.
+    const prefetch = new ScanPrefetch(root, BUILT_IN_IGNORED, { holdAfterRoot: true });
+    expect(await scan(root, 'never', { filter, batchSize: 7, prefetch })).toEqual(plain);
+    const folders = plain.filter((i) => i.type === 'entry' && i.meta.kind === 'dir' && i.ignored === null).length;
+    expect(prefetch.listedHere).toBe(folders);
   });
 
   it('is used: what changed after the prefetch listed it is not seen by that scan', async () => {

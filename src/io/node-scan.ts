@@ -15,6 +15,7 @@ import { TEMP_PREFIX } from '../lib/filters.js';
 import type { RelPath } from '../lib/names.js';
 import { errnoOf } from './local-errors.js';
 import type { LocalStat, ScanItem } from './local-fs.js';
+import { makeLister, OWNER, ownerSlot, type Listing } from './folder-listing.js';
 import { makeRawLstat, RAW, type RawLstat } from './raw-lstat.js';
 
 /** Converts a bigint `lstat` to a {@link LocalStat}. */
@@ -84,8 +85,12 @@ const WORKER_AHEAD = 8;
 /** Claim slots shared with the worker (more than {@link WORKER_AHEAD}, so a request always finds one). */
 const CLAIM_SLOTS = 64;
 
-/** Slots of a prefetch's shared counters: entries the scan took, the scan waits for a folder, stop. */
-const SHARED = { taken: 0, starving: 1, stop: 2 } as const;
+/** Slots of a prefetch's shared counters: entries the scan took, the scan waits for a folder, stop, hold (tests). */
+const SHARED = { taken: 0, starving: 1, stop: 2, hold: 3 } as const;
+/** Slots of a prefetch's ownership table ({@link ownerSlot}; 1 MB, touched only where used). */
+const OWNER_SLOTS = 1 << 18;
+/** Folders at the far end of its stack the scan thread looks at for one to list ahead. */
+const STEAL_LOOK = 64;
 /** Entries a prefetching worker lists before it posts them. */
 const PREFETCH_BATCH = 2_000;
 /** Entries a prefetching worker lists ahead of what the scan took (some 15 MB of listings). */
@@ -98,15 +103,13 @@ const PREFETCH_AHEAD = 200_000;
  * thread builds the items, applies the filter and decides where to descend.
  */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } = require('node:fs');
 const { createHash } = require('node:crypto');
-const TEMP = ${JSON.stringify(TEMP_PREFIX)};
-const codeOf = (e) => (typeof e === 'object' && e !== null && typeof e.code === 'string' ? e.code : undefined);
-const { workerData } = require('node:worker_threads');
 const claims = new Int32Array(workerData.claims);
 const hashUpTo = workerData.hashUpTo;
 const rawLstat = (${makeRawLstat.toString()})(lstatSync, workerData.root).lstat;
+const ownerSlot = ${ownerSlot.toString()};
 // The SHA-256 of the regular file at path, whose lstat said s (dev, ino, size, mtimeNs), when it is what s says before and
 // after it is read (the same checks as LocalFs.hash); '' when it cannot be told.
 function hashOf(path, s) {
@@ -135,8 +138,7 @@ function hashOf(path, s) {
     closeSync(fd);
   }
 }
-let devBig = -1n;
-let devStr = '';
+const listing = (${makeLister.toString()})({ rawLstat, readdirSync, temp: ${JSON.stringify(TEMP_PREFIX)}, hashUpTo, hashOf });
 // Newest request first: the main thread takes folders from the top of its stack, the worker from
 // the far end of what it was asked for, so they rarely want the same folder.
 const queue = [];
@@ -165,56 +167,15 @@ function work() {
   const l = listing(m.dir, m.abs, null);
   parentPort.postMessage(l, 'nums' in l ? [l.nums.buffer] : []);
 }
-// Folder dir (absolute abs) as a Listing; the names of its subfolders go to subdirs when given.
-function listing(dir, abs, subdirs) {
-  let all;
-  try {
-    all = readdirSync(abs);
-  } catch (e) {
-    return { dir, errno: codeOf(e) ?? null, error: String(e) };
-  }
-  const parts = [];
-  const nums = new Float64Array(all.length * 4);
-  let k = 0;
-  for (const name of all) {
-    if (name.startsWith(TEMP)) continue;
-    let s;
-    try {
-      s = rawLstat(abs + '/' + name);
-    } catch (e) {
-      parts.push(name, codeOf(e) ?? String(e), '', '');
-      nums[k * 4] = -1;
-      k++;
-      continue;
-    }
-    if (s === undefined) continue;
-    // The array is reused by the next call: every field is read now.
-    const dev = s[${RAW.dev}];
-    if (dev !== devBig) {
-      devBig = dev;
-      devStr = dev + ':';
-    }
-    const mode = Number(s[${RAW.mode}]);
-    const size = s[${RAW.size}];
-    const mtimeNs = s[${RAW.mtimeSec}] * 1000000000n + s[${RAW.mtimeNsec}];
-    const ino = s[${RAW.ino}];
-    nums[k * 4] = mode;
-    nums[k * 4 + 1] = Number(size);
-    nums[k * 4 + 2] = Number(s[${RAW.uid}]);
-    nums[k * 4 + 3] = Number(s[${RAW.gid}]);
-    const small = hashUpTo > 0 && (mode & 0o170000) === 0o100000 && size <= BigInt(hashUpTo);
-    parts.push(name, mtimeNs.toString(), devStr + ino.toString(), small ? hashOf(abs + '/' + name, { dev, ino, size, mtimeNs }) : '');
-    if (subdirs !== null && (mode & 0o170000) === 0o040000) subdirs.push(name);
-    k++;
-  }
-  // One string (names cannot hold NUL) clones far faster than three arrays of strings.
-  return { dir, count: k, text: parts.join('\\0'), nums };
-}
 // The prefetch (ScanPrefetch): the whole tree, depth first in the order scanNodeTree takes its
 // folders (the last subfolder listed first), folders the built-in ignores prune left out, posted
-// in batches. It keeps at most AHEAD entries more than the scan has taken, unless the scan waits.
+// in batches. It keeps at most m.ahead entries more than the scan has taken, unless the scan
+// waits. A folder whose slot the scan thread owns is skipped with everything below it: the scan
+// lists those itself.
 function walk(m) {
   const shared = new Int32Array(m.shared);
+  const owners = new Int32Array(m.owners);
+  const mask = owners.length - 1;
   const prune = new RegExp(m.prune.source, m.prune.flags);
   let rootId = null;
   try {
@@ -229,6 +190,7 @@ function walk(m) {
   while (stack.length > 0) {
     if (Atomics.load(shared, ${SHARED.stop}) !== 0) return;
     const dir = stack.pop();
+    if (Atomics.compareExchange(owners, ownerSlot(dir, mask), ${OWNER.none}, ${OWNER.worker}) === ${OWNER.scan}) continue;
     const subdirs = [];
     const l = listing(dir, dir === '' ? m.root : m.root + '/' + dir, subdirs);
     for (const name of subdirs) {
@@ -239,6 +201,14 @@ function walk(m) {
     if ('count' in l) {
       batchEntries += l.count;
       listed += l.count;
+    }
+    // Tests: after the root, wait until released (or stopped), so that the scan thread lists the rest.
+    if (dir === '' && m.hold) {
+      parentPort.postMessage({ listings: batch }, batch.filter((x) => 'nums' in x).map((x) => x.nums.buffer));
+      batch = [];
+      batchEntries = 0;
+      Atomics.store(shared, ${SHARED.hold}, 1);
+      while (Atomics.load(shared, ${SHARED.hold}) === 1 && Atomics.load(shared, ${SHARED.stop}) === 0) Atomics.wait(shared, ${SHARED.hold}, 1, 200);
     }
     if (batchEntries >= m.batch || stack.length === 0 || Atomics.load(shared, ${SHARED.starving}) !== 0) {
       parentPort.postMessage({ listings: batch }, batch.filter((x) => 'nums' in x).map((x) => x.nums.buffer));
@@ -251,18 +221,11 @@ function walk(m) {
       Atomics.wait(shared, ${SHARED.taken}, taken, 200);
     }
   }
+  if (batch.length > 0) parentPort.postMessage({ listings: batch }, batch.filter((x) => 'nums' in x).map((x) => x.nums.buffer));
   parentPort.postMessage({ done: true });
 }
 `;
 
-/**
- * One folder as the worker lists it: `text` holds name, mtime in ns, `dev:ino` and the SHA-256 (or
- * nothing) per entry, NUL separated; `nums` holds mode (-1: lstat failed, the errno in place of the
- * mtime), size, uid, gid.
- */
-type Listing =
-  | { readonly dir: string; readonly errno: string | null; readonly error: string }
-  | { readonly dir: string; readonly count: number; readonly text: string; readonly nums: Float64Array };
 
 /**
  * A worker that lists folders on request. Each request has a claim slot in shared memory holding
@@ -363,8 +326,18 @@ export const PREFETCH_FRESH_MS = 10_000;
 export class ScanPrefetch {
   readonly startedAt = performance.now();
   private readonly worker: Worker;
-  private readonly shared = new Int32Array(new SharedArrayBuffer(4 * 3));
+  private readonly shared = new Int32Array(new SharedArrayBuffer(4 * 4));
+  /** Who lists each folder (by {@link ownerSlot}): the worker claims a folder before it lists it, the scan thread steals one the worker has not reached. */
+  private readonly owners = new Int32Array(new SharedArrayBuffer(4 * OWNER_SLOTS));
   private readonly listings = new Map<string, Listing>();
+  /** Folders the scan thread listed ahead, while it waited for the worker. */
+  private readonly stolen = new Map<string, Listing>();
+  /** Folders the scan thread listed itself so far (ahead of their turn or not). */
+  listedHere = 0;
+  /** Folders below stolen ones, not listed yet: the scan thread's too. */
+  private readonly ownQueue: string[] = [];
+  private readonly listHere: (dir: string, subdirs: string[] | null) => Listing;
+  private readonly steals: boolean;
   private rootId: string | null | undefined = undefined;
   private finished = false;
   private wake: (() => void) | null = null;
@@ -372,9 +345,19 @@ export class ScanPrefetch {
 
   constructor(
     readonly root: string,
-    prune: RegExp,
-    limits: { readonly ahead?: number; readonly batch?: number } = {},
+    private readonly prune: RegExp,
+    limits: {
+      readonly ahead?: number;
+      readonly batch?: number;
+      /** False: the scan thread only waits for the worker. */
+      readonly steal?: boolean;
+      /** Tests only: the worker lists the root, then waits until closed. */
+      readonly holdAfterRoot?: boolean;
+    } = {},
   ) {
+    const lister = makeLister({ rawLstat: rawLstatFor(root), readdirSync: (p) => readdirSync(p), temp: TEMP_PREFIX, hashUpTo: 0, hashOf: null });
+    this.listHere = (dir, subdirs) => lister(dir, dir === '' ? root : `${root}/${dir}`, subdirs);
+    this.steals = limits.steal ?? true;
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { claims: new SharedArrayBuffer(4), hashUpTo: 0, root } });
     this.worker.unref();
     this.worker.on('message', (m: { rootId: string | null } | { listings: Listing[] } | { done: true }) => {
@@ -398,9 +381,11 @@ export class ScanPrefetch {
       walk: true,
       root,
       shared: this.shared.buffer,
+      owners: this.owners.buffer,
       prune: { source: prune.source, flags: prune.flags },
       ahead: limits.ahead ?? PREFETCH_AHEAD,
       batch: limits.batch ?? PREFETCH_BATCH,
+      hold: limits.holdAfterRoot === true,
     });
   }
 
@@ -426,29 +411,101 @@ export class ScanPrefetch {
     await this.until(() => this.finished);
   }
 
-  /** The listing of folder `dir`, or null when the prefetch has none and will have none. */
-  async take(dir: string): Promise<Listing | null> {
-    if (!this.listings.has(dir) && !this.finished) {
+  /**
+   * True when the scan thread lists `dir`: the slot of `dir` or of a folder above it is the scan's
+   * (the worker skips such a folder with everything below it, and never takes a slot back).
+   */
+  private ours(dir: string): boolean {
+    for (let p = dir; ; ) {
+      if (Atomics.load(this.owners, ownerSlot(p, OWNER_SLOTS - 1)) === OWNER.scan) return true;
+      if (p === '') return false;
+      const i = p.lastIndexOf('/');
+      p = i < 0 ? '' : p.slice(0, i);
+    }
+  }
+
+  /** Lists `dir`, which is the scan thread's, ahead of its turn; its subfolders are the scan's too. */
+  private listAhead(dir: string): void {
+    const subdirs: string[] = [];
+    this.stolen.set(dir, this.listHere(dir, subdirs));
+    this.listedHere++;
+    for (const name of subdirs) {
+      const path = dir === '' ? name : `${dir}/${name}`;
+      if (!this.prune.test(path)) this.ownQueue.push(path);
+    }
+  }
+
+  /**
+   * Lists one folder the worker will not list before the scan wants it: one below a folder listed
+   * ahead, else the folder of `stack` the scan takes last that the worker has not claimed, else
+   * `dir`, the one the scan waits for.
+   */
+  private stealOne(dir: string, stack: readonly string[]): boolean {
+    for (let d = this.ownQueue.pop(); d !== undefined; d = this.ownQueue.pop()) {
+      if (this.stolen.has(d)) continue;
+      this.listAhead(d);
+      return true;
+    }
+    // The folder the scan waits for comes last: it is the one the worker is likeliest to be at.
+    // Never the root: the scan thread would own the whole tree, and the worker would list nothing.
+    const n = Math.min(stack.length, STEAL_LOOK);
+    for (let i = 0; i <= n; i++) {
+      const d = i < n ? (stack[i] as string) : dir;
+      if (d === '') continue;
+      if (this.stolen.has(d)) continue;
+      // The scan's slot already (a folder sharing it was stolen) is as good as one taken now.
+      if (Atomics.compareExchange(this.owners, ownerSlot(d, OWNER_SLOTS - 1), OWNER.none, OWNER.scan) === OWNER.worker) continue;
+      this.listAhead(d);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The listing of folder `dir` (`stack`: the folders the scan will take after it, last first), or
+   * null when the prefetch has none and will have none. While the worker has not listed `dir`, the
+   * scan thread lists folders it will need later itself.
+   */
+  async take(dir: string, stack: readonly string[] = []): Promise<Listing | null> {
+    for (;;) {
+      if (this.ours(dir)) {
+        const own = this.stolen.get(dir);
+        if (own !== undefined) {
+          this.stolen.delete(dir);
+          return own;
+        }
+        this.listedHere++;
+        return this.listHere(dir, null);
+      }
+      const l = this.listings.get(dir);
+      if (l !== undefined) {
+        this.listings.delete(dir);
+        if ('count' in l) {
+          this.taken += l.count;
+          Atomics.store(this.shared, SHARED.taken, this.taken);
+          Atomics.notify(this.shared, SHARED.taken);
+        }
+        return l;
+      }
+      if (this.finished) return null;
+      if (this.steals && this.stealOne(dir, stack)) {
+        // Let the worker's listings in before looking again.
+        await yieldToLoop();
+        continue;
+      }
       Atomics.store(this.shared, SHARED.starving, 1);
       Atomics.notify(this.shared, SHARED.taken);
       await this.until(() => this.listings.has(dir) || this.finished);
       Atomics.store(this.shared, SHARED.starving, 0);
     }
-    const l = this.listings.get(dir);
-    if (l === undefined) return null;
-    this.listings.delete(dir);
-    if ('count' in l) {
-      this.taken += l.count;
-      Atomics.store(this.shared, SHARED.taken, this.taken);
-      Atomics.notify(this.shared, SHARED.taken);
-    }
-    return l;
   }
 
   close(): void {
     Atomics.store(this.shared, SHARED.stop, 1);
     Atomics.notify(this.shared, SHARED.taken);
+    Atomics.notify(this.shared, SHARED.hold);
     this.listings.clear();
+    this.stolen.clear();
     void this.worker.terminate();
   }
 }
@@ -675,7 +732,7 @@ export async function* scanNodeTree(
       const prefix = dir === '' ? '' : `${dir}/`;
       let listing: Listing | null = null;
       if (prefetch !== null) {
-        listing = await prefetch.take(dir);
+        listing = await prefetch.take(dir, stack);
         // A prefetch that has no listing has no more: the rest is listed here (and by a worker).
         if (listing === null) {
           prefetch.close();
