@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from './engine.js';
-import { embeddedWanted, prestartEmbedded, releasePrestarted, startEmbedded, takePrestarted } from './embedded-start.js';
+import { embeddedWanted, prestartEmbedded, releasePrestarted, snapshotsWanted, startEmbedded, takePrestarted } from './embedded-start.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -23,6 +23,11 @@ describe('the embedded cloud started before foldsync loads (bin/foldsync.js)', (
     expect(embeddedWanted(['node', 'foldsync', '--data', 'rel', 'sync', 'x'], env)).toBe(resolve('rel'));
     expect(embeddedWanted(['node', 'foldsync', 'run', '--data=/d'], env)).toBe('/d');
     expect(embeddedWanted(['node', 'foldsync', '--token', 'run', 'task', 'list'], env)).toBeNull();
+    // A run reads its snapshots ahead, whatever its cloud; no other command does.
+    expect(snapshotsWanted(['node', 'foldsync', 'run', '--once'], env)).toBe(join('/h', 'snapshots'));
+    expect(snapshotsWanted(['node', 'foldsync', '--cloud-url', 'http://x', 'run', '--data=/d'], env)).toBe(join('/d', 'snapshots'));
+    expect(snapshotsWanted(['node', 'foldsync', 'sync', 'run'], env)).toBeNull();
+    expect(snapshotsWanted(['node', 'foldsync', 'run', '--help'], env)).toBeNull();
     expect(embeddedWanted(['node', 'foldsync', 'task', 'list'], env)).toBeNull();
     expect(embeddedWanted(['node', 'foldsync', 'run', '--cloud-url', 'http://x'], env)).toBeNull();
     expect(embeddedWanted(['node', 'foldsync', 'run', '--help'], env)).toBeNull();

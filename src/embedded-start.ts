@@ -104,3 +104,31 @@ export function embeddedWanted(argv: readonly string[], env: NodeJS.ProcessEnv):
   if ((command !== 'run' && command !== 'sync') || (env['FOLDSYNC_CLOUD'] ?? '') !== '') return null;
   return resolveDataDir(data, env);
 }
+
+/**
+ * The snapshots folder of the engine data folder a `run` will restore every task from (whatever
+ * its cloud), guessed from the command line as {@link embeddedWanted} does; null for any other
+ * command. `bin/foldsync.js` reads those snapshots ahead (snapshot-preread.ts).
+ */
+export function snapshotsWanted(argv: readonly string[], env: NodeJS.ProcessEnv): string | null {
+  const args = argv.slice(2);
+  let data: string | undefined;
+  let command: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--help' || a === '-h') return null;
+    if (a === '--data') {
+      data = args[i + 1];
+      i++;
+    } else if (a.startsWith('--data=')) {
+      data = a.slice('--data='.length);
+    } else if (a === '--token' || a === '--cloud-url') {
+      i++;
+    } else if (command === undefined && !a.startsWith('-')) {
+      command = a;
+    }
+  }
+  return command === 'run' ? join(resolveDataDir(data, env), 'snapshots') : null;
+}
+
+export { prereadSnapshots } from './io/snapshot-preread.js';

@@ -1,7 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SnapshotReader } from '../lib/snapshot-codec.js';
+import { prereadSnapshots } from './snapshot-preread.js';
 import { createFileSnapshotStore } from './snapshot-store.js';
 
 const dirs: string[] = [];
@@ -32,6 +34,28 @@ describe('file snapshot store', () => {
     expect(readdirSync(join(dir, 'snapshots'))).toEqual(['task-1.snap']);
     await s.remove('task-1');
     expect(await s.load('task-1')).toBeNull();
+  });
+
+  it('takes a file read ahead once (as it was then), and reads it itself otherwise', async () => {
+    const { dir, store: s } = store();
+    await s.save('t', (w) => {
+      w.string('first');
+    });
+    await prereadSnapshots(join(dir, 'snapshots'));
+    // Read before the file was replaced: the store takes what was read, once.
+    await s.save('t', (w) => {
+      w.string('second');
+    });
+    const read = (bytes: Uint8Array<ArrayBuffer> | null): string => new SnapshotReader(bytes!).string();
+    expect(read(await s.load('t'))).toBe('first');
+    expect(read(await s.load('t'))).toBe('second');
+    // A read ahead that failed (a folder where the file should be) is no snapshot.
+    await s.remove('t');
+    mkdirSync(join(dir, 'snapshots', 'u.snap'));
+    await prereadSnapshots(join(dir, 'snapshots'));
+    expect(await s.load('u')).toBeNull();
+    await prereadSnapshots(join(dir, 'missing'));
+    expect(await s.load('t')).toBeNull();
   });
 
   it('a torn or damaged file is not there (its digest does not match)', async () => {

@@ -9,6 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { SnapshotWriter } from '../lib/snapshot-codec.js';
+import { takePreread } from './snapshot-preread.js';
 
 /** Keeps one snapshot per task. */
 export interface SnapshotStore {
@@ -41,19 +42,20 @@ function writeAll(fd: number, data: Uint8Array): void {
 export function createFileSnapshotStore(dir: string): SnapshotStore {
   const fileOf = (taskId: string): string | null => (SAFE_ID.test(taskId) && !taskId.startsWith('.') ? join(dir, `${taskId}.snap`) : null);
   return {
-    load: (taskId) => {
+    load: async (taskId) => {
       const file = fileOf(taskId);
-      if (file === null) return Promise.resolve(null);
+      if (file === null) return null;
       let data: Buffer;
       try {
-        data = readFileSync(file);
+        // Read ahead by the command line while foldsync loaded, when it was (snapshot-preread.ts).
+        data = (await takePreread(file)?.catch(() => null)) ?? readFileSync(file);
       } catch {
-        return Promise.resolve(null);
+        return null;
       }
-      if (data.byteLength < MAGIC.byteLength + DIGEST || !data.subarray(0, MAGIC.byteLength).equals(MAGIC)) return Promise.resolve(null);
+      if (data.byteLength < MAGIC.byteLength + DIGEST || !data.subarray(0, MAGIC.byteLength).equals(MAGIC)) return null;
       const body = data.subarray(MAGIC.byteLength, data.byteLength - DIGEST);
-      if (crc32(body) !== data.readUInt32LE(data.byteLength - DIGEST)) return Promise.resolve(null);
-      return Promise.resolve(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength));
+      if (crc32(body) !== data.readUInt32LE(data.byteLength - DIGEST)) return null;
+      return new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength);
     },
     has: (taskId) => {
       const file = fileOf(taskId);

@@ -383,6 +383,15 @@ describe('trees (folds of events)', () => {
     wide.number(1);
     wide.array(new Uint16Array(1 << 16));
     expect(() => restoreTrees(new SnapshotReader(wide.bytes()))).toThrow(SnapshotFormatError);
+    // A path table that names a path twice, or names the root: each path has one slot.
+    for (const joined of ['a\u0000b\u0000a', 'a\u0000\u0000b']) {
+      const twice = new SnapshotWriter();
+      twice.section('trees');
+      twice.section('paths');
+      twice.number(4);
+      twice.string(joined);
+      expect(() => restoreTrees(new SnapshotReader(twice.bytes())), joined).toThrow('holds a path twice');
+    }
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     const r = new SnapshotReader(longer);
