@@ -306,6 +306,8 @@ export async function createEngineCore(options: EngineCoreOptions): Promise<Engi
         task,
         log,
         snapshot: saved,
+        // A store's load gives bytes of the caller's own (SnapshotStore.load).
+        snapshotGiven: true,
         prefetch: listing,
         local,
         drive,

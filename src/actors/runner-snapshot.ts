@@ -61,11 +61,12 @@ const isPairs = (v: unknown): v is [unknown, unknown][] => Array.isArray(v) && v
 const isAction = (v: unknown): v is Action => isObject(v) && typeof v['op'] === 'string';
 
 /**
- * Reads a runner snapshot of task `taskId`.
+ * Reads a runner snapshot of task `taskId`; with `given`, the bytes are the fold's from now on
+ * (its trees may keep parts of them in place: the caller must not use them again).
  * @throws SnapshotFormatError when it was written by another build or layout, for another task, or is damaged.
  */
-export function readRunnerSnapshot(bytes: Uint8Array<ArrayBuffer>, taskId: string): RunnerFold {
-  const r = new SnapshotReader(bytes);
+export function readRunnerSnapshot(bytes: Uint8Array<ArrayBuffer>, taskId: string, given = false): RunnerFold {
+  const r = new SnapshotReader(bytes, given);
   r.section('runner');
   const header = r.json();
   if (!isObject(header) || header['format'] !== RUNNER_SNAPSHOT_FORMAT || header['build'] !== VERSION) throw new SnapshotFormatError('the snapshot was written by another build of foldsync');

@@ -66,6 +66,11 @@ export interface TaskRunnerOptions {
    */
   readonly snapshot?: Uint8Array<ArrayBuffer> | null;
   /**
+   * True when `snapshot`'s bytes are handed over to the runner (the caller never reads or keeps
+   * them): its trees may then keep parts of them in place instead of copies. Default false.
+   */
+  readonly snapshotGiven?: boolean;
+  /**
    * A listing of the local folder the engine started for this runner's first round
    * ({@link LocalFs.prefetchScan}): its scan of the whole folder takes it; closed after that round.
    */
@@ -168,7 +173,7 @@ const CHANGES_PER_EVENT = 1000;
 export async function createTaskRunner(options: TaskRunnerOptions): Promise<TaskRunner> {
   const { task, log, local, drive, clock, ids } = options;
   const stream = taskStream(task.taskId);
-  const restored = options.snapshot == null ? null : await usableSnapshot(log, stream, task.taskId, options.snapshot);
+  const restored = options.snapshot == null ? null : await usableSnapshot(log, stream, task.taskId, options.snapshot, options.snapshotGiven === true);
   const trees = restored?.trees ?? createTrees();
   // A snapshot is taken after rounds whose plans consumed the dirty paths; a fold of the whole
   // stream leaves every path it saw dirty. Planning every path again (cheap: an unchanged path is one
@@ -1028,10 +1033,10 @@ class Held extends Error {
  * The fold in `bytes` when it is of this build and task and ends at an event the log holds at that
  * place (same stream version, position and time); else null, and the whole stream is folded.
  */
-async function usableSnapshot(log: EventLog, stream: string, taskId: string, bytes: Uint8Array<ArrayBuffer>): Promise<RunnerFold | null> {
+async function usableSnapshot(log: EventLog, stream: string, taskId: string, bytes: Uint8Array<ArrayBuffer>, given: boolean): Promise<RunnerFold | null> {
   let fold: RunnerFold;
   try {
-    fold = readRunnerSnapshot(bytes, taskId);
+    fold = readRunnerSnapshot(bytes, taskId, given);
   } catch (error) {
     if (error instanceof SnapshotFormatError) return null;
     throw error;

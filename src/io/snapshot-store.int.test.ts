@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SnapshotReader } from '../lib/snapshot-codec.js';
 import { prereadSnapshots } from './snapshot-preread.js';
-import { createFileSnapshotStore } from './snapshot-store.js';
+import { createFileSnapshotStore, createMemorySnapshotStore } from './snapshot-store.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -102,5 +102,19 @@ describe('file snapshot store', () => {
       expect(await s.load(id)).toBeNull();
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('memory snapshot store', () => {
+  it('gives a copy of its own at every load (a restore may keep and change the bytes)', async () => {
+    const s = createMemorySnapshotStore();
+    await s.save('t', (w) => {
+      w.string('kept');
+    });
+    const first = await s.load('t');
+    first!.fill(0);
+    expect(new SnapshotReader((await s.load('t'))!).string()).toBe('kept');
+    expect(s.has('t')).toBe(true);
+    expect(s.has('u')).toBe(false);
   });
 });

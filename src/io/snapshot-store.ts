@@ -13,7 +13,7 @@ import { takePreread } from './snapshot-preread.js';
 
 /** Keeps one snapshot per task. */
 export interface SnapshotStore {
-  /** The task's snapshot, or null when there is none (or it is damaged). */
+  /** The task's snapshot, or null when there is none (or it is damaged): bytes of the caller's own, a fresh copy at every call. */
   load(taskId: string): Promise<Uint8Array<ArrayBuffer> | null>;
   /** Whether the task has a snapshot (damaged or not), without reading it. */
   has(taskId: string): boolean;
@@ -105,7 +105,7 @@ export function createFileSnapshotStore(dir: string): SnapshotStore {
 export function createMemorySnapshotStore(): SnapshotStore & { readonly count: () => number } {
   const kept = new Map<string, Uint8Array<ArrayBuffer>>();
   return {
-    load: (taskId) => Promise.resolve(kept.get(taskId) ?? null),
+    load: (taskId) => Promise.resolve(kept.get(taskId)?.slice() ?? null),
     has: (taskId) => kept.has(taskId),
     save: (taskId, fill) => {
       const w = new SnapshotWriter();

@@ -78,7 +78,14 @@ export class SnapshotReader {
   private at = 0;
   private readonly view: DataView;
 
-  constructor(private readonly data: Bytes) {
+  /**
+   * @param given true when the caller hands `data` over to what is restored from it (it will not
+   *   read or keep the bytes itself): arrays may then be kept as views of them ({@link viewOf}).
+   */
+  constructor(
+    private readonly data: Bytes,
+    private readonly given = false,
+  ) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -128,6 +135,21 @@ export class SnapshotReader {
     this.need(n);
     new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(this.data.subarray(this.at, this.at + n));
     this.at += n;
+  }
+
+  /**
+   * The next typed array as a view of the snapshot's own bytes, when they were given, it holds
+   * exactly `length` elements of `type` and starts where such an array may; else null, and nothing
+   * is read (read it with {@link arrayInto}). A view is written to by its new owner: no copy, and
+   * none of the page faults of new memory (some 90 ms of restoring a 100,000-file task here).
+   */
+  viewOf<A>(type: { readonly BYTES_PER_ELEMENT: number; new (buffer: ArrayBuffer, byteOffset: number, length: number): A }, length: number): A | null {
+    if (!this.given || this.at + 8 > this.data.byteLength) return null;
+    const n = this.view.getFloat64(this.at, true);
+    const start = this.data.byteOffset + this.at + 8;
+    if (n !== length * type.BYTES_PER_ELEMENT || this.at + 8 + n > this.data.byteLength || start % type.BYTES_PER_ELEMENT !== 0) return null;
+    this.at += 8 + n;
+    return new type(this.data.buffer, start, length);
   }
 
   /** Fails unless every byte was read. */

@@ -71,10 +71,17 @@ class Chunked<A extends TypedArrayKind> {
     if (this.chunks.length !== 0) throw new Error('load needs an empty column');
     const n = r.number();
     if (n > Math.ceil(slots / CHUNK)) throw new SnapshotFormatError('snapshot column is longer than its path table');
+    const type = this.make(0).constructor as unknown as { readonly BYTES_PER_ELEMENT: number; new (buffer: ArrayBuffer, byteOffset: number, length: number): A };
     for (let i = 0; i < n; i++) {
       if (r.number() === 0) continue;
-      const c = this.chunkFor(i * CHUNK);
-      r.arrayInto(c.subarray(0, Math.min(CHUNK, slots - i * CHUNK) * this.width));
+      const length = Math.min(CHUNK, slots - i * CHUNK) * this.width;
+      // A whole chunk may stay where the snapshot holds it (when the reader was given the bytes).
+      const whole = length === CHUNK * this.width ? r.viewOf(type, length) : null;
+      if (whole !== null) {
+        this.chunks[i] = whole;
+        continue;
+      }
+      r.arrayInto(this.chunkFor(i * CHUNK).subarray(0, length));
     }
   }
 }

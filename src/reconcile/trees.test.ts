@@ -361,6 +361,35 @@ describe('trees (folds of events)', () => {
     );
   }, 60_000);
 
+  it('restored from bytes it was given, keeps whole column chunks in place and answers and folds like a copy', () => {
+    // More paths than one chunk of a column holds (65,536), so that whole chunks exist.
+    const t = createTrees();
+    const n = 70_000;
+    const name = (i: number): string => `d${String(i % 7)}/f${String(i)}`;
+    t.applyLocal([...Array.from({ length: 7 }, (_, d) => ({ path: `d${String(d)}`, meta: dir(`1:${String(d)}`) })), ...Array.from({ length: n }, (_, i) => ({ path: name(i), meta: file(`2049:${String(i)}`, `17000000000${String(i)}`, i, SHA) }))]);
+    t.applyCloud(Array.from({ length: n }, (_, i) => ({ path: name(i), meta: item(`c-${String(i)}`, String(i % 5), i) })));
+    const w = new SnapshotWriter();
+    t.save(w);
+    const bytes = w.bytes();
+    const copied = restoreTrees(new SnapshotReader(bytes.slice()));
+    const givenBytes = bytes.slice();
+    const given = restoreTrees(new SnapshotReader(givenBytes, true));
+    const sample = [0, 1, 65_535, 65_536, 65_537, n - 1].map(name);
+    const look = (x: typeof t): unknown => sample.map((p) => ({ l: x.local(p), c: x.cloud(p), s: x.synced(p), u: x.localUnchanged(p, file(`2049:${p.slice(p.indexOf('f') + 1)}`)) }));
+    expect(look(given)).toEqual(look(t));
+    expect(look(copied)).toEqual(look(t));
+    expect(given.paths('local')).toEqual(t.paths('local'));
+    // Writes to the given trees land in the given bytes (a whole chunk kept in place), never in a copy's.
+    const change = [{ path: name(3), meta: file('9:9', '5', 1, SHA) }, { path: name(68_000), meta: null }];
+    for (const x of [t, copied, given]) {
+      x.applyLocal(change);
+      x.applyCloud([{ path: name(5), meta: item('moved', '7', 2) }]);
+    }
+    expect(look(given)).toEqual(look(t));
+    expect(look(copied)).toEqual(look(t));
+    expect(Buffer.compare(Buffer.from(givenBytes), Buffer.from(bytes))).not.toBe(0);
+  });
+
   it('a snapshot of another layout, a truncated one or a damaged one is refused, never loaded wrong', () => {
     const t = createTrees();
     t.applyLocal([{ path: 'a', meta: file('1:1', '5', 3, SHA) }]);
