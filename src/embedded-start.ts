@@ -77,6 +77,30 @@ export async function releasePrestarted(): Promise<void> {
   await Promise.all(left.map((p) => p.then((s) => s.cloud.close()).catch(() => undefined)));
 }
 
+/** What the early start reads from a command line: the command, `--data`, and whether a cloud URL or help was asked for. */
+function startLine(argv: readonly string[]): { command: string | undefined; data: string | undefined; cloudUrl: boolean; help: boolean } {
+  const args = argv.slice(2);
+  const line: { command: string | undefined; data: string | undefined; cloudUrl: boolean; help: boolean } = { command: undefined, data: undefined, cloudUrl: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '--help' || a === '-h') line.help = true;
+    else if (a === '--cloud-url' || a.startsWith('--cloud-url=')) {
+      line.cloudUrl = true;
+      if (a === '--cloud-url') i++;
+    } else if (a === '--data') {
+      line.data = args[i + 1];
+      i++;
+    } else if (a.startsWith('--data=')) {
+      line.data = a.slice('--data='.length);
+    } else if (a === '--token') {
+      i++;
+    } else if (line.command === undefined && !a.startsWith('-')) {
+      line.command = a;
+    }
+  }
+  return line;
+}
+
 /**
  * The engine data folder and whether the embedded cloud will be wanted, guessed from the command
  * line the way the CLI reads it (`--data DIR`, else `$FOLDSYNC_HOME`, else `~/.foldsync`; no
@@ -84,24 +108,8 @@ export async function releasePrestarted(): Promise<void> {
  * costs only a start that {@link releasePrestarted} undoes.
  */
 export function embeddedWanted(argv: readonly string[], env: NodeJS.ProcessEnv): string | null {
-  const args = argv.slice(2);
-  let data: string | undefined;
-  let command: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    if (a === '--cloud-url' || a.startsWith('--cloud-url=') || a === '--help' || a === '-h') return null;
-    if (a === '--data') {
-      data = args[i + 1];
-      i++;
-    } else if (a.startsWith('--data=')) {
-      data = a.slice('--data='.length);
-    } else if (a === '--token') {
-      i++;
-    } else if (command === undefined && !a.startsWith('-')) {
-      command = a;
-    }
-  }
-  if ((command !== 'run' && command !== 'sync') || (env['FOLDSYNC_CLOUD'] ?? '') !== '') return null;
+  const { command, data, cloudUrl, help } = startLine(argv);
+  if (cloudUrl || help || (command !== 'run' && command !== 'sync') || (env['FOLDSYNC_CLOUD'] ?? '') !== '') return null;
   return resolveDataDir(data, env);
 }
 
@@ -111,24 +119,8 @@ export function embeddedWanted(argv: readonly string[], env: NodeJS.ProcessEnv):
  * command. `bin/foldsync.js` reads those snapshots ahead (snapshot-preread.ts).
  */
 export function snapshotsWanted(argv: readonly string[], env: NodeJS.ProcessEnv): string | null {
-  const args = argv.slice(2);
-  let data: string | undefined;
-  let command: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    if (a === '--help' || a === '-h') return null;
-    if (a === '--data') {
-      data = args[i + 1];
-      i++;
-    } else if (a.startsWith('--data=')) {
-      data = a.slice('--data='.length);
-    } else if (a === '--token' || a === '--cloud-url') {
-      i++;
-    } else if (command === undefined && !a.startsWith('-')) {
-      command = a;
-    }
-  }
-  return command === 'run' ? join(resolveDataDir(data, env), 'snapshots') : null;
+  const { command, data, help } = startLine(argv);
+  return command === 'run' && !help ? join(resolveDataDir(data, env), 'snapshots') : null;
 }
 
 export { prereadSnapshots } from './io/snapshot-preread.js';
